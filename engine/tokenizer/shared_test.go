@@ -1,0 +1,98 @@
+package tokenizer
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// sharedDir returns ../shared/data/tokenizers relative to the module root,
+// skipping the test when it is absent (e.g. on a fresh clone).
+func sharedDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Skip("shared data not found: no go.mod above the test directory")
+		}
+		dir = parent
+	}
+	d := filepath.Join(dir, "..", "shared", "data", "tokenizers")
+	if _, err := os.Stat(d); err != nil {
+		t.Skipf("shared tokenizer data not available (%s): %v", d, err)
+	}
+	return d
+}
+
+var (
+	loadedMu sync.Mutex
+	loaded   = map[string]*Tokenizer{}
+)
+
+// sharedTokenizer loads ../shared/data/tokenizers/<name>/tokenizer.json once
+// per test binary.
+func sharedTokenizer(t testing.TB, name string) *Tokenizer {
+	t.Helper()
+	path := filepath.Join(sharedDir(t), name, "tokenizer.json")
+	loadedMu.Lock()
+	defer loadedMu.Unlock()
+	if tk, ok := loaded[path]; ok {
+		return tk
+	}
+	tk, err := Load(path)
+	if err != nil {
+		t.Fatalf("Load(%s): %v", path, err)
+	}
+	loaded[path] = tk
+	return tk
+}
+
+// vocabTest is one llama.cpp vocabulary test case.
+type vocabTest struct {
+	input string
+	want  []int
+}
+
+func readVocabTests(t testing.TB, stem string) []vocabTest {
+	t.Helper()
+	dir := filepath.Join(sharedDir(t), "llama.cpp-vocab-tests")
+	inp, err := os.ReadFile(filepath.Join(dir, stem+".gguf.inp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := os.ReadFile(filepath.Join(dir, stem+".gguf.out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inputs := strings.Split(string(inp), "\n__ggml_vocab_test__\n")
+	lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+	if len(inputs) > 0 && inputs[len(inputs)-1] == "" {
+		inputs = inputs[:len(inputs)-1]
+	}
+	if len(inputs) != len(lines) {
+		t.Fatalf("%s: %d inputs but %d expected-id lines", stem, len(inputs), len(lines))
+	}
+	tests := make([]vocabTest, len(inputs))
+	for i, in := range inputs {
+		var ids []int
+		for _, f := range strings.Fields(lines[i]) {
+			id, err := strconv.Atoi(f)
+			if err != nil {
+				t.Fatalf("%s.out line %d: %v", stem, i+1, err)
+			}
+			ids = append(ids, id)
+		}
+		tests[i] = vocabTest{in, ids}
+	}
+	return tests
+}
