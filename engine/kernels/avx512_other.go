@@ -1,0 +1,11 @@
+//go:build !amd64
+
+package kernels
+
+import "errors"
+
+func hasAVX512() bool { return false }
+
+func newAVX512(workers int, exact bool) (Kernels, error) {
+	return nil, errors.New("kernels: the avx512 path exists only on amd64")
+}

@@ -1,0 +1,314 @@
+//go:build amd64
+
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// avxPaths opens the avx512 paths, skipping the test on machines without
+// AVX-512 BF16.
+func avxPaths(t testing.TB) (fast, exact, gen Kernels) {
+	t.Helper()
+	if !HasAVX512() {
+		t.Skip("CPU lacks AVX-512 F/BW/VL + AVX512_BF16; avx512 path not testable here")
+	}
+	var err error
+	if fast, err = Open("avx512", 2); err != nil {
+		t.Fatal(err)
+	}
+	if exact, err = Open("avx512-exact", 2); err != nil {
+		t.Fatal(err)
+	}
+	gen = NewGeneric(2)
+	t.Cleanup(func() { fast.Close(); exact.Close(); gen.Close() })
+	return fast, exact, gen
+}
+
+// offsetVec returns n random values starting one element into a larger
+// buffer, so kernels see unaligned data and a neighbour they must not
+// read past (it is NaN).
+func offsetVec(r *rand.Rand, n int) []float32 {
+	b := make([]float32, n+2)
+	for i := range b {
+		b[i] = float32(r.NormFloat64())
+	}
+	b[0], b[n+1] = float32(math.NaN()), float32(math.NaN())
+	return b[1 : n+1 : n+1]
+}
+
+func offsetMatrix(r *rand.Rand, dt DType, rows, cols int) *Matrix {
+	m := &Matrix{DType: dt, Rows: rows, Cols: cols}
+	n := rows * cols
+	switch dt {
+	case F32:
+		m.F32 = offsetVec(r, n)
+	default:
+		b := make([]uint16, n+2)
+		for i := range b {
+			f := float32(r.NormFloat64())
+			if dt == BF16 {
+				b[i] = F32ToBF16(f)
+			} else {
+				b[i] = F32ToF16(f)
+			}
+		}
+		b[0], b[n+1] = 0x7fc1, 0x7fc1 // NaN in both encodings' top bits
+		m.U16 = b[1 : n+1 : n+1]
+	}
+	return m
+}
+
+func weightAt(w *Matrix, i int) float64 {
+	switch w.DType {
+	case F32:
+		return float64(w.F32[i])
+	case BF16:
+		return float64(BF16ToF32(w.U16[i]))
+	}
+	return float64(F16ToF32(w.U16[i]))
+}
+
+var testSizes = []int{1, 7, 15, 16, 17, 31, 33, 127}
+
+// TestMatMulAVX512 checks every tile shape and tail against the generic
+// kernel and a float64 reference. Tolerances are relative to S = Σ|x·w|
+// of each output: f32 accumulation stays within 1e-5·S; the bf16 path
+// rounds each activation to bf16 (relative error ≤ 2⁻⁹), so it must match
+// a float64 reference computed on the rounded activations within 1e-5·S
+// and the exact result within 2⁻⁸·S.
+func TestMatMulAVX512(t *testing.T) {
+	fast, exact, gen := avxPaths(t)
+	r := rand.New(rand.NewPCG(3, 4))
+	type shape struct{ M, N, K int }
+	var shapes []shape
+	for _, m := range []int{1, 2, 3, 4, 5, 6, 7, 13, 100} {
+		for _, n := range []int{1, 3, 9, 17} {
+			shapes = append(shapes, shape{m, n, testSizes[(m+n)%len(testSizes)]})
+		}
+	}
+	for _, k := range testSizes {
+		shapes = append(shapes, shape{1, 33, k}, shape{7, 8, k})
+	}
+	shapes = append(shapes, shape{1, 9, 4097}, shape{9, 5, 4097}, shape{97, 65, 96}, shape{200, 8, 32})
+	for _, dt := range []DType{F32, BF16, F16} {
+		for _, sh := range shapes {
+			w := offsetMatrix(r, dt, sh.N, sh.K)
+			x := offsetVec(r, sh.M*sh.K)
+			want := make([]float32, sh.M*sh.N)
+			gen.MatMul(want, x, sh.M, w)
+			for _, k := range []Kernels{fast, exact} {
+				name := fmt.Sprintf("%s/%v/M%d_N%d_K%d", k.Name(), dt, sh.M, sh.N, sh.K)
+				got := offsetVec(r, sh.M*sh.N)
+				k.MatMul(got, x, sh.M, w)
+				rounded := dt == BF16 && k == fast
+				for m := 0; m < sh.M; m++ {
+					for n := 0; n < sh.N; n++ {
+						var s, ref, refq float64
+						for kk := 0; kk < sh.K; kk++ {
+							wv := weightAt(w, n*sh.K+kk)
+							xv := float64(x[m*sh.K+kk])
+							s += math.Abs(xv * wv)
+							ref += xv * wv
+							refq += float64(BF16ToF32(F32ToBF16(x[m*sh.K+kk]))) * wv
+						}
+						g := float64(got[m*sh.N+n])
+						gw := float64(want[m*sh.N+n])
+						tol := 1e-5*s + 1e-30
+						switch {
+						case rounded:
+							if math.Abs(g-refq) > tol || math.Abs(g-gw) > s/256+tol {
+								t.Fatalf("%s out[%d][%d] = %v, generic %v, bf16-activation reference %v (S=%g)", name, m, n, g, gw, refq, s)
+							}
+						default:
+							if math.Abs(g-gw) > tol || math.Abs(g-ref) > tol {
+								t.Fatalf("%s out[%d][%d] = %v, generic %v, reference %v (S=%g)", name, m, n, g, gw, ref, s)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestMatMulAVX512Empty(t *testing.T) {
+	fast, _, _ := avxPaths(t)
+	w := &Matrix{DType: BF16, Rows: 3, Cols: 0}
+	out := []float32{1, 2, 3}
+	fast.MatMul(out, nil, 1, w)
+	for _, v := range out {
+		if v != 0 {
+			t.Fatalf("K=0 output %v, want zeros", out)
+		}
+	}
+}
+
+func TestConvertAVX512(t *testing.T) {
+	if !HasAVX512() {
+		t.Skip("no AVX-512 BF16")
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, n := range append(testSizes, 4097) {
+		x := offsetVec(r, n)
+		x[0] = float32(math.Inf(1))
+		if n > 2 {
+			x[1] = float32(math.Copysign(0, -1))
+			x[2] = 1 + 1.0/256 // a tie: rounds to even (1.0)
+		}
+		q := make([]uint16, n+1)
+		cvtF32BF16(&q[0], &x[0], n)
+		if q[n] != 0 {
+			t.Fatalf("n=%d: wrote past the end", n)
+		}
+		for i, v := range x {
+			if want := F32ToBF16(v); q[i] != want {
+				t.Fatalf("n=%d: bf16(%v) = %#04x, want %#04x", n, v, q[i], want)
+			}
+		}
+		back := offsetVec(r, n)
+		cvtBF16F32(&back[0], &q[0], n)
+		for i := range back {
+			if want := BF16ToF32(q[i]); math.Float32bits(back[i]) != math.Float32bits(want) {
+				t.Fatalf("n=%d: f32(bf16 %#04x) = %v, want %v", n, q[i], back[i], want)
+			}
+		}
+		h := make([]uint16, n)
+		for i := range h {
+			h[i] = F32ToF16(x[i])
+		}
+		cvtF16F32(&back[0], &h[0], n)
+		for i := range back {
+			if want := F16ToF32(h[i]); math.Float32bits(back[i]) != math.Float32bits(want) {
+				t.Fatalf("n=%d: f32(f16 %#04x) = %v, want %v", n, h[i], back[i], want)
+			}
+		}
+	}
+}
+
+func TestToF32AVX512(t *testing.T) {
+	fast, _, gen := avxPaths(t)
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, dt := range []DType{F32, BF16, F16} {
+		for _, k := range testSizes {
+			w := offsetMatrix(r, dt, 3, k)
+			for row := 0; row < 3; row++ {
+				got, want := offsetVec(r, k), make([]float32, k)
+				fast.ToF32(got, w, row)
+				gen.ToF32(want, w, row)
+				for i := range got {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%v K=%d row %d [%d] = %v, want %v", dt, k, row, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}
+
+// elemTol compares element-wise results with a relative tolerance.
+func elemTol(t *testing.T, what string, got, want []float32, tol float64) {
+	t.Helper()
+	for i := range want {
+		g, w := float64(got[i]), float64(want[i])
+		if math.IsNaN(g) || math.Abs(g-w) > tol*(math.Abs(w)+1e-30) && math.Abs(g-w) > 1e-37 {
+			t.Fatalf("%s[%d] = %v, want %v (rel %g > %g)", what, i, got[i], want[i], math.Abs(g-w)/math.Abs(w), tol)
+		}
+	}
+}
+
+func TestElementwiseAVX512(t *testing.T) {
+	fast, _, gen := avxPaths(t)
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, n := range append(testSizes, 4097, 70000) {
+		x, up := offsetVec(r, n), offsetVec(r, n)
+		for i := range x {
+			x[i] *= 8 // exercise exp over a wide range
+		}
+		got, want := offsetVec(r, n), make([]float32, n)
+		fast.SiLUMul(got, x, up)
+		gen.SiLUMul(want, x, up)
+		elemTol(t, fmt.Sprintf("SiLUMul n=%d", n), got, want, 2e-6)
+
+		got, want = append([]float32(nil), x...), append([]float32(nil), x...)
+		fast.Add(got, up)
+		gen.Add(want, up)
+		elemTol(t, fmt.Sprintf("Add n=%d", n), got, want, 0)
+
+		got, want = append([]float32(nil), x...), append([]float32(nil), x...)
+		fast.Softmax(got)
+		gen.Softmax(want)
+		elemTol(t, fmt.Sprintf("Softmax n=%d", n), got, want, 4e-6)
+	}
+	for _, d := range testSizes {
+		for _, rows := range []int{1, 3} {
+			x, wt := offsetVec(r, rows*d), offsetVec(r, d)
+			got, want := offsetVec(r, rows*d), make([]float32, rows*d)
+			fast.RMSNorm(got, x, wt, 1e-6)
+			gen.RMSNorm(want, x, wt, 1e-6)
+			elemTol(t, fmt.Sprintf("RMSNorm d=%d rows=%d", d, rows), got, want, 2e-6)
+			fast.RMSNorm(x, x, wt, 1e-6) // in place
+			elemTol(t, fmt.Sprintf("RMSNorm in place d=%d", d), x, want, 2e-6)
+		}
+	}
+	neg := []float32{float32(math.Inf(-1)), float32(math.Inf(-1))}
+	fast.Softmax(neg)
+	if neg[0] != 0 || neg[1] != 0 {
+		t.Fatalf("Softmax of all -Inf = %v, want zeros", neg)
+	}
+	mixed := []float32{float32(math.Inf(-1)), 0, -200, 100}
+	fast.Softmax(mixed)
+	if mixed[0] != 0 || mixed[2] != 0 || math.Abs(float64(mixed[3])-1) > 1e-6 {
+		t.Fatalf("Softmax(-Inf, 0, -200, 100) = %v", mixed)
+	}
+}
+
+func TestAttentionAVX512(t *testing.T) {
+	fast, _, gen := avxPaths(t)
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, c := range []struct{ nq, pos0, heads, kv, hd int }{
+		{1, 0, 1, 1, 1}, {1, 6, 2, 1, 7}, {3, 4, 4, 2, 16}, {5, 0, 2, 2, 17},
+		{1, 33, 4, 4, 64}, {2, 126, 2, 1, 128}, {7, 9, 3, 1, 33}, {1, 4096, 1, 1, 15},
+	} {
+		ctx := c.pos0 + c.nq
+		q := offsetVec(r, c.nq*c.heads*c.hd)
+		k := offsetVec(r, ctx*c.kv*c.hd)
+		v := offsetVec(r, ctx*c.kv*c.hd)
+		got, want := offsetVec(r, len(q)), make([]float32, len(q))
+		scale := float32(1 / math.Sqrt(float64(c.hd)))
+		fast.Attention(got, q, k, v, c.nq, c.pos0, c.heads, c.kv, c.hd, scale)
+		gen.Attention(want, q, k, v, c.nq, c.pos0, c.heads, c.kv, c.hd, scale)
+		for i := range want {
+			if d := math.Abs(float64(got[i] - want[i])); d > 2e-5 || math.IsNaN(float64(got[i])) {
+				t.Fatalf("%+v out[%d] = %v, want %v", c, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+func TestOpen(t *testing.T) {
+	if _, err := Open("nonsense", 1); err == nil {
+		t.Fatal("Open(nonsense) succeeded")
+	}
+	k, err := Open("generic", 1)
+	if err != nil || k.Name() != "generic" {
+		t.Fatalf("Open(generic) = %v, %v", k, err)
+	}
+	k.Close()
+	k, err = Open("avx512", 1)
+	if HasAVX512() != (err == nil) {
+		t.Fatalf("Open(avx512) error %v with HasAVX512 %v", err, HasAVX512())
+	}
+	if err == nil {
+		k.Close()
+	}
+	t.Setenv(EnvVar, "generic")
+	k, err = New()
+	if err != nil || k.Name() != "generic" {
+		t.Fatalf("New with %s=generic = %v, %v", EnvVar, k, err)
+	}
+	k.Close()
+}

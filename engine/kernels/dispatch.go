@@ -1,0 +1,46 @@
+package kernels
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+)
+
+// EnvVar names the environment variable that forces a kernel path:
+// "generic", "avx512" or "avx512-exact" (avx512 with bf16 weights widened
+// to f32 instead of rounding activations to bf16). Empty or "auto" picks
+// the fastest path this machine supports.
+const EnvVar = "OUROEVAL_KERNELS"
+
+// Paths lists the values Open accepts.
+var Paths = []string{"auto", "generic", "avx512", "avx512-exact"}
+
+// New returns the kernel path chosen by $OUROEVAL_KERNELS (see EnvVar)
+// with a worker pool of GOMAXPROCS goroutines. Without the variable it
+// returns avx512 when the CPU has AVX-512 F/BW/VL and AVX512_BF16, and
+// generic otherwise. Forcing avx512 on a machine without it is an error.
+func New() (Kernels, error) {
+	return Open(os.Getenv(EnvVar), runtime.GOMAXPROCS(0))
+}
+
+// Open returns the named kernel path (one of Paths; "" means "auto") with
+// a pool of workers goroutines (workers < 1 means 1).
+func Open(path string, workers int) (Kernels, error) {
+	switch path {
+	case "", "auto":
+		if hasAVX512() {
+			return newAVX512(workers, false)
+		}
+		return NewGeneric(workers), nil
+	case "generic":
+		return NewGeneric(workers), nil
+	case "avx512":
+		return newAVX512(workers, false)
+	case "avx512-exact":
+		return newAVX512(workers, true)
+	}
+	return nil, fmt.Errorf("kernels: unknown path %q in %s (want one of %v)", path, EnvVar, Paths)
+}
+
+// HasAVX512 reports whether the avx512 path can run on this machine.
+func HasAVX512() bool { return hasAVX512() }
