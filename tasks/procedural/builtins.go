@@ -3,5 +3,5 @@ package procedural
 // builtins lists the built-in generators; each generator file adds its
 // constructor here.
 func builtins() []Generator {
-	return []Generator{}
+	return []Generator{NewKHop()}
 }
