@@ -1,0 +1,138 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+)
+
+// GenerateOptions controls Generate.
+type GenerateOptions struct {
+	Sampling
+	// MaxTokens bounds the generated tokens (≤ 0: until a stop, limited by
+	// max_position_embeddings).
+	MaxTokens int
+	// Seed seeds sampling: equal seeds give equal samples.
+	Seed int64
+	// Stop ends generation when the decoded text contains one of these
+	// strings; the text is cut before it.
+	Stop []string
+	// StopIDs end generation when sampled (the token is not part of the
+	// text). nil means the model's EOS ids (Model.EOS); use an empty
+	// non-nil slice to disable.
+	StopIDs []int
+	// R is the number of recurrent steps (≤ 0: the model's default).
+	R int
+	// Q enables adaptive exit by selection: each token is sampled from the
+	// first step whose exit CDF reaches *Q (all R steps are computed).
+	Q *float64
+}
+
+// Generation is the result of Generate.
+type Generation struct {
+	// IDs are the generated tokens, without a final stop token.
+	IDs []int
+	// Text is the decoded text, cut before a stop string (empty when the
+	// model has no tokenizer).
+	Text string
+	// FinishReason is "stop" (stop token or string) or "length".
+	FinishReason string
+	// Steps[i] is the recurrent step whose output chose token i: R for
+	// fixed depth, the Q-exit step under adaptive exit (the steps that
+	// would be executed; all R were computed).
+	Steps []int
+	// StopToken is the stop id that ended generation (-1 otherwise).
+	StopToken int
+}
+
+// Generate continues prompt (token ids) with greedy or sampled decoding:
+// one prefill, then one cached decode step per token.
+func (m *Model) Generate(ctx context.Context, prompt []int, o GenerateOptions) (*Generation, error) {
+	if len(prompt) == 0 {
+		return nil, fmt.Errorf("engine: Generate needs a non-empty prompt")
+	}
+	if m.maxPos > 0 && len(prompt) > m.maxPos {
+		return nil, fmt.Errorf("engine: prompt of %d tokens exceeds max_position_embeddings %d", len(prompt), m.maxPos)
+	}
+	if len(o.Stop) > 0 && m.tok == nil {
+		return nil, fmt.Errorf("engine: stop strings need a tokenizer; %s has no tokenizer.json", m.ck.Dir)
+	}
+	seq, err := m.NewSequence(o.R)
+	if err != nil {
+		return nil, err
+	}
+	stopIDs := o.StopIDs
+	if stopIDs == nil {
+		stopIDs = m.eos
+	}
+	maxNew := o.MaxTokens
+	if m.maxPos > 0 {
+		room := m.maxPos - len(prompt)
+		if maxNew <= 0 || maxNew > room {
+			maxNew = room
+		}
+	}
+	if maxNew <= 0 && m.maxPos <= 0 {
+		return nil, fmt.Errorf("engine: MaxTokens must be positive when the config has no max_position_embeddings")
+	}
+	rng := rand.New(rand.NewPCG(uint64(o.Seed), 0x6f75726f6576616c))
+	g := &Generation{StopToken: -1, FinishReason: "length"}
+	logits := make([]float32, m.vocab)
+	buf := make([]cand, 0, m.vocab)
+	D := m.ck.Config.HiddenSize
+	in := prompt
+	for len(g.IDs) < maxNew {
+		st, err := seq.Forward(ctx, in, true)
+		if err != nil {
+			return nil, err
+		}
+		step := seq.R
+		if o.Q != nil && st.Lambda != nil {
+			lam := make([]float64, seq.R)
+			for t := range lam {
+				lam[t] = float64(st.Lambda[t][0])
+			}
+			step = ExitStep(ExitDistribution(lam), *o.Q)
+		}
+		m.logits(logits, st.Hidden[step-1][:D], 1)
+		id := o.Sampling.sample(logits, rng, buf)
+		if slices.Contains(stopIDs, id) {
+			g.StopToken, g.FinishReason = id, "stop"
+			break
+		}
+		g.IDs = append(g.IDs, id)
+		g.Steps = append(g.Steps, step)
+		if len(o.Stop) > 0 {
+			text := m.tok.Decode(g.IDs)
+			if cut, ok := cutAtStop(text, o.Stop); ok {
+				g.Text, g.FinishReason = cut, "stop"
+				return g, nil
+			}
+		}
+		in = []int{id}
+	}
+	if m.tok != nil {
+		g.Text = m.tok.Decode(g.IDs)
+	}
+	return g, nil
+}
+
+// cutAtStop returns text cut before the earliest occurrence of any stop
+// string.
+func cutAtStop(text string, stops []string) (string, bool) {
+	best := -1
+	for _, s := range stops {
+		if s == "" {
+			continue
+		}
+		if i := strings.Index(text, s); i >= 0 && (best < 0 || i < best) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return text, false
+	}
+	return text[:best], true
+}
