@@ -97,7 +97,9 @@ type fsSource struct {
 	dir  string
 }
 
-func (s fsSource) read(name string) ([]byte, error) { return fs.ReadFile(s.fsys, path.Join(s.dir, name)) }
+func (s fsSource) read(name string) ([]byte, error) {
+	return fs.ReadFile(s.fsys, path.Join(s.dir, name))
+}
 func (s fsSource) openWeights(name string, opts safetensors.Options) (*safetensors.File, error) {
 	data, err := s.read(name)
 	if err != nil {
