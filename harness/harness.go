@@ -1,0 +1,135 @@
+// Package harness is the spine of ouroeval: it expands a sweep config into
+// jobs (model × task × setting), sends every document's requests to the
+// backends concurrently through a crash-safe cache, scores the responses,
+// and writes per-sample records, metrics with confidence intervals and run
+// provenance under one run directory.
+//
+// The harness sees tasks and scoring through the small types in this file
+// ([Task], [Dataset], [Sample], [Filter], [Metric], [Stats]); the
+// adapters in bind.go connect them to packages tasks and scoring, and
+// tests substitute fakes.
+package harness
+
+import (
+	"context"
+
+	"github.com/ouroeval/ouroeval/backends"
+)
+
+// Version is the ouroeval version recorded in every run.
+const Version = "0.1.0"
+
+// Request is one backend request of a document (see tasks.Request).
+type Request struct {
+	Kind          backends.Kind
+	Generate      *backends.GenerateRequest
+	LogLikelihood *backends.LogLikelihoodRequest
+	Rolling       *backends.RollingRequest
+}
+
+// Sample is one rendered document (see tasks.Sample).
+type Sample struct {
+	DocID     int
+	Doc       map[string]any
+	Prompt    string
+	Target    string
+	GoldIndex int
+	Golds     []int
+	Choices   []string
+	Requests  []Request
+	Breakdown map[string]string
+}
+
+// Dataset is a loaded task's documents.
+type Dataset interface {
+	// Len is the number of evaluation documents.
+	Len() int
+	// Build renders document i with the few-shot seed.
+	Build(i int, seed uint64) (*Sample, error)
+	// DocHash is a sha256 over the canonical documents.
+	DocHash() string
+}
+
+// LoadOptions are passed to [Task.Load].
+type LoadOptions struct {
+	DataDir string
+	Seed    uint64
+	// NumFewshot overrides the task's num_fewshot when non-nil.
+	NumFewshot *int
+}
+
+// Filter is one named filter chain (lm-eval filter_list entry).
+type Filter interface {
+	Name() string
+	Apply(responses []string) []string
+}
+
+// Metric scores one document (see scoring.Metric).
+type Metric interface {
+	Name() string
+	Aggregation() string
+	HigherIsBetter() bool
+	Score(in *ScoreInput) (float64, error)
+}
+
+// ScoreInput is what a metric sees of one document (see scoring.Input).
+type ScoreInput struct {
+	OutputType     string
+	Filtered       []string
+	Raw            []string
+	Gold           string
+	GoldIndex      int
+	Golds          []int
+	Choices        []string
+	LogLikelihoods []float64
+	IsGreedy       []bool
+	Tokens         []int
+	RollingBytes   int
+	RollingWords   int
+}
+
+// Task is one resolved task, ready to load.
+type Task struct {
+	Name       string
+	Version    string
+	Hash       string // sha256 of the resolved spec
+	Source     string
+	OutputType string // generate_until | multiple_choice | loglikelihood | loglikelihood_rolling
+	NumFewshot int
+	// Config is the resolved spec, recorded in run.json and lm-eval's
+	// "configs".
+	Config    any
+	Breakdown []string
+	Filters   []Filter
+	Metrics   []Metric
+	Load      func(ctx context.Context, opt LoadOptions) (Dataset, error)
+}
+
+// Group is a task group requested by name, with its leaf tasks.
+type Group struct {
+	Name    string
+	Members []string
+}
+
+// Catalog resolves task and group names.
+type Catalog interface {
+	// Resolve expands names (tasks or groups) into leaf tasks, in order
+	// and without duplicates, plus the groups that were named.
+	Resolve(names []string) ([]*Task, []Group, error)
+}
+
+// Stats supplies aggregation and statistics (see package scoring).
+type Stats interface {
+	Aggregate(name string, xs []float64) (float64, error)
+	StdErr(xs []float64) float64
+	// Bootstrap returns a 95% percentile interval and the bootstrap
+	// standard error of stat over xs, deterministic for a given seed
+	// regardless of workers.
+	Bootstrap(ctx context.Context, xs []float64, stat func([]float64) float64, resamples int, seed uint64, workers int) (lo, hi, stderr float64, err error)
+	// IsExtractionFailure reports whether a filtered answer list means the
+	// answer could not be extracted.
+	IsExtractionFailure(filtered []string) bool
+}
+
+// Opener opens a backend from a model spec (backends.Registry.Open).
+type Opener func(ctx context.Context, spec string) (backends.Backend, error)

@@ -1,0 +1,309 @@
+package harness
+
+import (
+	"context"
+	"hash/fnv"
+	"math"
+	"sort"
+)
+
+// MetricsFile is metrics.json: every metric × filter chain × setting of
+// every (model, task), plus group aggregates. It contains no timing or
+// run-specific data, so the same config and seed give the same bytes.
+type MetricsFile struct {
+	Schema          int           `json:"schema"`
+	Bootstrap       int           `json:"bootstrap_resamples"`
+	ConfidenceLevel float64       `json:"confidence_level"`
+	Results         []TaskResult  `json:"results"`
+	Groups          []GroupResult `json:"groups,omitempty"`
+}
+
+// TaskResult holds the metrics of one (model, task, setting).
+type TaskResult struct {
+	Model      string         `json:"model"`
+	Task       string         `json:"task"`
+	Version    string         `json:"version"`
+	OutputType string         `json:"output_type"`
+	NumFewshot int            `json:"n_shot"`
+	Setting    Setting        `json:"setting"`
+	SettingKey string         `json:"setting_key"`
+	N          int            `json:"n"`
+	NErrors    int            `json:"n_errors"`
+	Metrics    []MetricResult `json:"metrics"`
+}
+
+// MetricResult is one metric under one filter chain.
+type MetricResult struct {
+	Metric         string   `json:"metric"`
+	Filter         string   `json:"filter"`
+	Aggregation    string   `json:"aggregation"`
+	HigherIsBetter bool     `json:"higher_is_better"`
+	Value          *float64 `json:"value"`
+	Stderr         *float64 `json:"stderr"`
+	// CILo and CIHi bound the 95% percentile bootstrap interval.
+	CILo *float64 `json:"ci95_lo"`
+	CIHi *float64 `json:"ci95_hi"`
+	// N counts the scored documents; NErrors the documents excluded
+	// because a request or the scoring failed.
+	N                   int `json:"n"`
+	NErrors             int `json:"n_errors"`
+	NExtractionFailures int `json:"n_extraction_failures"`
+	// Breakdown maps a breakdown field (metadata.breakdown) to its values'
+	// cells.
+	Breakdown map[string]map[string]Cell `json:"breakdown,omitempty"`
+}
+
+// Cell is a metric restricted to one breakdown value.
+type Cell struct {
+	Value  *float64 `json:"value"`
+	Stderr *float64 `json:"stderr"`
+	N      int      `json:"n"`
+}
+
+// GroupResult aggregates a named group's member tasks, weighted by size.
+type GroupResult struct {
+	Model      string        `json:"model"`
+	Group      string        `json:"group"`
+	Setting    Setting       `json:"setting"`
+	SettingKey string        `json:"setting_key"`
+	Members    []string      `json:"members"`
+	Metrics    []GroupMetric `json:"metrics"`
+}
+
+// GroupMetric is a size-weighted mean over members with the pooled
+// standard error lm-eval uses (pooled_sample_stderr).
+type GroupMetric struct {
+	Metric         string   `json:"metric"`
+	Filter         string   `json:"filter"`
+	HigherIsBetter bool     `json:"higher_is_better"`
+	Value          *float64 `json:"value"`
+	Stderr         *float64 `json:"stderr"`
+	N              int      `json:"n"`
+	// Tasks lists the members that report this metric.
+	Tasks []string `json:"tasks"`
+}
+
+func (r *runner) metrics(ctx context.Context) (*MetricsFile, error) {
+	p := r.plan
+	mf := &MetricsFile{Schema: 1, Bootstrap: p.cfg.Bootstrap, ConfidenceLevel: 0.95, Results: []TaskResult{}}
+	nshot := func(t *Task) int {
+		if p.cfg.NumFewshot != nil {
+			return *p.cfg.NumFewshot
+		}
+		return t.NumFewshot
+	}
+	byKey := map[jobKey]*TaskResult{}
+	for _, m := range p.models {
+		for _, t := range p.tasks {
+			for _, s := range m.settings {
+				jo := r.outcome[jobKey{m.label, t.task.Name, s.Key()}]
+				if jo == nil {
+					continue
+				}
+				tr, err := r.taskResult(ctx, jo)
+				if err != nil {
+					return nil, err
+				}
+				tr.NumFewshot = nshot(t.task)
+				mf.Results = append(mf.Results, *tr)
+			}
+		}
+	}
+	for i := range mf.Results {
+		tr := &mf.Results[i]
+		byKey[jobKey{tr.Model, tr.Task, tr.SettingKey}] = tr
+	}
+	for _, g := range p.groups {
+		for _, m := range p.models {
+			for _, s := range m.settings {
+				if gr := groupResult(g, m.label, s, byKey); gr != nil {
+					mf.Groups = append(mf.Groups, *gr)
+				}
+			}
+		}
+	}
+	return mf, nil
+}
+
+func bootstrapSeed(parts ...string) uint64 {
+	h := fnv.New64a()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return h.Sum64()
+}
+
+func (r *runner) taskResult(ctx context.Context, jo *jobOutcome) (*TaskResult, error) {
+	t := jo.task.task
+	tr := &TaskResult{
+		Model: jo.model.label, Task: t.Name, Version: t.Version, OutputType: t.OutputType,
+		Setting: jo.setting, SettingKey: jo.setting.Key(), N: len(jo.docs), Metrics: []MetricResult{},
+	}
+	for _, d := range jo.docs {
+		if d.failed {
+			tr.NErrors++
+		}
+	}
+	stats := r.env.Stats
+	for c, f := range t.Filters {
+		for k, m := range t.Metrics {
+			mr := MetricResult{Metric: m.Name(), Filter: f.Name(), Aggregation: m.Aggregation(), HigherIsBetter: m.HigherIsBetter()}
+			var xs []float64
+			by := map[string]map[string][]float64{}
+			for _, d := range jo.docs {
+				if d.failed || math.IsNaN(d.scores[c][k]) {
+					mr.NErrors++
+					continue
+				}
+				if d.extrFail[c] {
+					mr.NExtractionFailures++
+				}
+				v := d.scores[c][k]
+				xs = append(xs, v)
+				for _, field := range t.Breakdown {
+					val, ok := d.breakdown[field]
+					if !ok {
+						continue
+					}
+					if by[field] == nil {
+						by[field] = map[string][]float64{}
+					}
+					by[field][val] = append(by[field][val], v)
+				}
+			}
+			mr.N = len(xs)
+			agg := m.Aggregation()
+			stat := func(v []float64) float64 {
+				a, err := stats.Aggregate(agg, v)
+				if err != nil {
+					return math.NaN()
+				}
+				return a
+			}
+			if len(xs) > 0 {
+				v, err := stats.Aggregate(agg, xs)
+				if err != nil {
+					return nil, err
+				}
+				mr.Value = finite(v)
+				if agg == "mean" && len(xs) > 1 {
+					mr.Stderr = finite(stats.StdErr(xs))
+				}
+				if len(xs) > 1 && r.plan.cfg.Bootstrap > 0 {
+					seed := bootstrapSeed(jo.model.label, t.Name, jo.setting.Key(), f.Name(), m.Name())
+					lo, hi, se, err := stats.Bootstrap(ctx, xs, stat, r.plan.cfg.Bootstrap, seed, r.opt.Workers)
+					if err != nil {
+						return nil, err
+					}
+					mr.CILo, mr.CIHi = finite(lo), finite(hi)
+					if agg != "mean" {
+						mr.Stderr = finite(se)
+					}
+				}
+			}
+			if len(by) > 0 {
+				mr.Breakdown = map[string]map[string]Cell{}
+				for field, vals := range by {
+					cells := map[string]Cell{}
+					for val, ys := range vals {
+						cell := Cell{N: len(ys)}
+						if a, err := stats.Aggregate(agg, ys); err == nil {
+							cell.Value = finite(a)
+						}
+						if agg == "mean" && len(ys) > 1 {
+							cell.Stderr = finite(stats.StdErr(ys))
+						}
+						cells[val] = cell
+					}
+					mr.Breakdown[field] = cells
+				}
+			}
+			tr.Metrics = append(tr.Metrics, mr)
+		}
+	}
+	return tr, nil
+}
+
+// groupResult aggregates, for every (metric, filter) with mean
+// aggregation, the members that report it (as lm-eval does for a group's
+// metrics).
+func groupResult(g Group, model string, s Setting, byKey map[jobKey]*TaskResult) *GroupResult {
+	var members []*TaskResult
+	for _, name := range g.Members {
+		tr := byKey[jobKey{model, name, s.Key()}]
+		if tr == nil {
+			return nil
+		}
+		members = append(members, tr)
+	}
+	gr := &GroupResult{Model: model, Group: g.Name, Setting: s, SettingKey: s.Key(), Members: g.Members}
+	type mk struct{ metric, filter string }
+	type acc struct {
+		vals, ses []float64
+		ns        []int
+		tasks     []string
+		hib       bool
+	}
+	accs := map[mk]*acc{}
+	for _, tr := range members {
+		for _, mr := range tr.Metrics {
+			if mr.Aggregation != "mean" || mr.Value == nil {
+				continue
+			}
+			k := mk{mr.Metric, mr.Filter}
+			a := accs[k]
+			if a == nil {
+				a = &acc{}
+				accs[k] = a
+			}
+			se := math.NaN()
+			if mr.Stderr != nil {
+				se = *mr.Stderr
+			}
+			a.vals, a.ses, a.ns = append(a.vals, *mr.Value), append(a.ses, se), append(a.ns, mr.N)
+			a.tasks = append(a.tasks, tr.Task)
+			a.hib = mr.HigherIsBetter
+		}
+	}
+	keys := make([]mk, 0, len(accs))
+	for k := range accs {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].metric != keys[j].metric {
+			return keys[i].metric < keys[j].metric
+		}
+		return keys[i].filter < keys[j].filter
+	})
+	for _, k := range keys {
+		a := accs[k]
+		v, se, n := pooled(a.vals, a.ses, a.ns)
+		gr.Metrics = append(gr.Metrics, GroupMetric{Metric: k.metric, Filter: k.filter, HigherIsBetter: a.hib, Value: finite(v), Stderr: finite(se), N: n, Tasks: a.tasks})
+	}
+	if len(gr.Metrics) == 0 {
+		return nil
+	}
+	return gr
+}
+
+// pooled returns the size-weighted mean and lm-eval's pooled sample
+// standard error:
+//
+//	sqrt( Σ (n_i − 1)·se_i²·n_i / (Σ n_i − k) / Σ n_i )
+func pooled(vals, ses []float64, ns []int) (mean, se float64, n int) {
+	var sum, num float64
+	for i, v := range vals {
+		sum += v * float64(ns[i])
+		n += ns[i]
+		num += float64(ns[i]-1) * ses[i] * ses[i] * float64(ns[i])
+	}
+	if n == 0 {
+		return math.NaN(), math.NaN(), 0
+	}
+	mean = sum / float64(n)
+	if n-len(vals) <= 0 {
+		return mean, math.NaN(), n
+	}
+	return mean, math.Sqrt(num / float64(n-len(vals)) / float64(n)), n
+}
