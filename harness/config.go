@@ -3,8 +3,8 @@ package harness
 import (
 	"bytes"
 	"errors"
-	"io"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strconv"

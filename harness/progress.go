@@ -34,7 +34,7 @@ type JobBar interface {
 type nopBar struct{}
 
 func (nopBar) Add(int, float64) {}
-func (nopBar) Done()       {}
+func (nopBar) Done()            {}
 
 // NewBars returns live bars (one per running job) drawn on w, a terminal.
 func NewBars(ctx context.Context, w io.Writer) Progress {

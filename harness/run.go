@@ -65,7 +65,7 @@ type Result struct {
 	// Requests counts backend calls made; CacheHits those answered from
 	// the cache.
 	Requests, CacheHits int64
-	Notes              []string
+	Notes               []string
 }
 
 // model is one opened backend of a run.
