@@ -160,3 +160,9 @@ func (c *cache) put(k string, ids []int) {
 	c.m[k] = v
 	c.mu.Unlock()
 }
+
+func (c *cache) clearAll() {
+	c.mu.Lock()
+	clear(c.m)
+	c.mu.Unlock()
+}

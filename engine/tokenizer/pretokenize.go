@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/dlclark/regexp2"
@@ -198,10 +199,13 @@ func (p *preStep) matches(s string, buf []span) []span {
 	buf = buf[:0]
 	switch {
 	case p.kind == preDigits:
-		for i := 0; i < len(s); i++ {
-			if c := s[i]; c >= '0' && c <= '9' {
-				buf = append(buf, span{i, i + 1})
+		// Rust's char::is_numeric: general categories Nd, Nl and No.
+		for i := 0; i < len(s); {
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if r >= '0' && r <= '9' || r >= 0x80 && unicode.IsNumber(r) {
+				buf = append(buf, span{i, i + n})
 			}
+			i += n
 		}
 	case p.re != nil:
 		buf = regexMatches(p.re, s, buf)

@@ -96,3 +96,25 @@ func readVocabTests(t testing.TB, stem string) []vocabTest {
 	}
 	return tests
 }
+
+// readIDLines reads a file of space-separated ids, one line per input.
+func readIDLines(t testing.TB, path string) [][]int {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res [][]int
+	for i, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+		ids := []int{}
+		for _, f := range strings.Fields(line) {
+			id, err := strconv.Atoi(f)
+			if err != nil {
+				t.Fatalf("%s line %d: %v", path, i+1, err)
+			}
+			ids = append(ids, id)
+		}
+		res = append(res, ids)
+	}
+	return res
+}

@@ -81,3 +81,24 @@ func ExampleTokenizer_Encode() {
 	}
 	fmt.Println(tk.Encode("<|im_start|>user\nHello world 12345<|im_end|>"))
 }
+
+// TestOuroVocab checks the Ouro and SmolLM2 tokenizers on the llama.cpp
+// qwen35 test strings (read from the shared data) against ids produced by
+// transformers.js (see testdata/README.md).
+func TestOuroVocab(t *testing.T) {
+	want := readIDLines(t, "testdata/ouro-1.4B.qwen35-inputs.ids")
+	inputs := readVocabTests(t, "ggml-vocab-qwen35")
+	if len(inputs) != len(want) {
+		t.Fatalf("%d inputs, %d expected id lines", len(inputs), len(want))
+	}
+	for _, name := range []string{"ouro-1.4B", "smollm2"} {
+		t.Run(name, func(t *testing.T) {
+			tk := sharedTokenizer(t, name)
+			for i, tc := range inputs {
+				if got := tk.Encode(tc.input); !slices.Equal(got, want[i]) {
+					t.Errorf("case %d: Encode(%q)\n got %v\nwant %v", i, tc.input, got, want[i])
+				}
+			}
+		})
+	}
+}
