@@ -23,7 +23,7 @@ func writeSpec(t testing.TB, s enginetest.Spec) string {
 
 func load(t testing.TB, dir string) *Model {
 	t.Helper()
-	m, err := Load(context.Background(), dir, LoadOptions{Workers: 2})
+	m, err := Load(context.Background(), dir, LoadOptions{Workers: 2, KernelPath: "generic"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,7 +250,7 @@ func dropTensor(ts []safetensors.WriteTensor, name string) []safetensors.WriteTe
 
 func TestLoadFS(t *testing.T) {
 	dir := writeSpec(t, enginetest.Tiny("ouro", safetensors.BF16))
-	m, err := LoadFS(context.Background(), os.DirFS(filepath.Dir(dir)), "ouro", LoadOptions{Workers: 1})
+	m, err := LoadFS(context.Background(), os.DirFS(filepath.Dir(dir)), "ouro", LoadOptions{Workers: 1, KernelPath: "generic"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"os"
 	"runtime"
 
 	"github.com/ouroeval/ouroeval/engine/checkpoint"
@@ -14,9 +15,13 @@ import (
 // LoadOptions controls Load and LoadFS. The zero value is the default.
 type LoadOptions struct {
 	// Kernels is the compute implementation to use; the Model does not
-	// close it. nil means a generic implementation with Workers workers,
-	// owned (and closed) by the Model.
+	// close it. nil means the path named by KernelPath with Workers
+	// workers, owned (and closed) by the Model.
 	Kernels kernels.Kernels
+	// KernelPath selects the kernels when Kernels is nil: one of
+	// kernels.Paths; "" means $OUROEVAL_KERNELS, else "auto" (AVX-512 when
+	// the CPU has it, generic otherwise).
+	KernelPath string
 	// Workers sizes the default kernels' pool (0 = GOMAXPROCS).
 	Workers int
 	// SkipNonFiniteCheck disables the load-time NaN/Inf scan of weights.
@@ -95,7 +100,14 @@ func newModel(ck *checkpoint.Checkpoint, opts LoadOptions) (_ *Model, err error)
 		if workers <= 0 {
 			workers = runtime.GOMAXPROCS(0)
 		}
-		m.k, m.ownK = kernels.NewGeneric(workers), true
+		path := opts.KernelPath
+		if path == "" {
+			path = os.Getenv(kernels.EnvVar)
+		}
+		if m.k, err = kernels.Open(path, workers); err != nil {
+			return nil, err
+		}
+		m.ownK = true
 	}
 	return m, nil
 }
