@@ -1,0 +1,792 @@
+// Package pyre runs Python `re` patterns in Go with the semantics of
+// Python's re.findall, re.search and re.sub (replacement by the empty
+// string), which is what lm-evaluation-harness task files assume.
+//
+// A pattern is first translated from Python syntax: (?P<name>…) groups become
+// plain numbered groups (Python numbers every group left to right), (?P=name)
+// becomes a numbered back-reference, {,n} becomes {0,n}, \Z becomes \z,
+// verbose-mode whitespace and comments are removed, and the Unicode-aware
+// Python classes \d \w \s (and their negations) are spelled out explicitly
+// (\d = \p{Nd}, \w = [\p{L}\p{N}_], \s = the exact set of characters for which
+// Python's str.isspace() is true), or as ASCII classes under (?a).
+//
+// The translated pattern runs on Go's linear-time regexp engine (RE2) when
+// that engine gives the same answers as Python: the pattern has no
+// look-around, back-reference, atomic group, conditional, \b, \B or `$`
+// (Python's `$` also matches before a final newline), and cannot match the
+// empty string (Python and Go disagree on where the next search starts after
+// an empty match). Every other pattern runs on github.com/dlclark/regexp2, a
+// backtracking engine with .NET semantics whose `$`, look-around and
+// leftmost-first alternation agree with Python's, under a match timeout so
+// that an adversarial input cannot backtrack without bound.
+//
+// Known, documented differences from CPython: after an empty match at
+// position p Python retries at p requiring a non-empty match, whereas the
+// backtracking engine resumes at p+1 (this only matters for patterns whose
+// preferred match at p is empty but that could also match non-empty there);
+// inside a character class \S and \W use the engine's own definition
+// (ASCII for RE2, .NET Unicode for regexp2); \b uses .NET's word definition;
+// possessive quantifiers and the (?L) flag are rejected; invalid UTF-8 in the
+// input is read as U+FFFD by the backtracking engine.
+package pyre
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"regexp/syntax"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/dlclark/regexp2"
+)
+
+// DefaultTimeout bounds one match attempt of a pattern that needs the
+// backtracking engine.
+const DefaultTimeout = 250 * time.Millisecond
+
+// ErrTimeout reports that a backtracking match exceeded its time bound.
+var ErrTimeout = errors.New("pyre: match timed out (catastrophic backtracking?)")
+
+// Regexp is a compiled Python regular expression. It is safe for concurrent
+// use.
+type Regexp struct {
+	src     string
+	linear  *regexp.Regexp
+	bt      *regexp2.Regexp
+	ngroups int
+}
+
+// Compile compiles a Python regular expression with DefaultTimeout.
+func Compile(pattern string) (*Regexp, error) {
+	return CompileTimeout(pattern, DefaultTimeout)
+}
+
+// MustCompile is Compile that panics on error; for package-level patterns
+// that are constants of the program.
+func MustCompile(pattern string) *Regexp {
+	r, err := Compile(pattern)
+	if err != nil {
+		panic(err)
+	}
+	return r
+}
+
+// CompileTimeout compiles a Python regular expression; timeout bounds each
+// match attempt when the backtracking engine is needed.
+func CompileTimeout(pattern string, timeout time.Duration) (*Regexp, error) {
+	tr := translator{p: []rune(pattern), names: map[string]int{}}
+	out, err := tr.run()
+	if err != nil {
+		return nil, fmt.Errorf("python regex %q: %w", pattern, err)
+	}
+	r := &Regexp{src: pattern, ngroups: tr.groups}
+	if !tr.needBT {
+		if re, err := regexp.Compile(out); err == nil && !nullable(out) {
+			r.linear = re
+			return r, nil
+		}
+	}
+	bt, err := regexp2.Compile(out, regexp2.None)
+	if err != nil {
+		return nil, fmt.Errorf("python regex %q: %v", pattern, err)
+	}
+	bt.MatchTimeout = timeout
+	r.bt = bt
+	return r, nil
+}
+
+// String returns the Python source pattern.
+func (r *Regexp) String() string { return r.src }
+
+// NumGroups returns the number of capturing groups, like Python's
+// Pattern.groups.
+func (r *Regexp) NumGroups() int { return r.ngroups }
+
+// Linear reports whether the pattern runs on the linear-time engine.
+func (r *Regexp) Linear() bool { return r.linear != nil }
+
+// FindAll returns every non-overlapping match, left to right, like Python's
+// re.finditer: element [0] of each match is the whole match and [i] is group
+// i ("" when the group did not take part in the match).
+func (r *Regexp) FindAll(s string) ([][]string, error) {
+	if r.linear != nil {
+		idx := r.linear.FindAllStringSubmatchIndex(s, -1)
+		out := make([][]string, len(idx))
+		for i, m := range idx {
+			g := make([]string, len(m)/2)
+			for j := range g {
+				if m[2*j] >= 0 {
+					g[j] = s[m[2*j]:m[2*j+1]]
+				}
+			}
+			out[i] = g
+		}
+		return out, nil
+	}
+	var out [][]string
+	m, err := r.bt.FindStringMatch(s)
+	for {
+		if err != nil {
+			return nil, wrapErr(err)
+		}
+		if m == nil {
+			return out, nil
+		}
+		out = append(out, groupsOf(m, r.ngroups))
+		m, err = r.bt.FindNextMatch(m)
+	}
+}
+
+// FindAllPython returns the items of Python's re.findall: the whole match
+// when the pattern has no group, group 1 when it has exactly one, and all the
+// groups otherwise.
+func (r *Regexp) FindAllPython(s string) ([][]string, error) {
+	ms, err := r.FindAll(s)
+	if err != nil {
+		return nil, err
+	}
+	for i, m := range ms {
+		switch r.ngroups {
+		case 0:
+			ms[i] = m[:1]
+		default:
+			ms[i] = m[1:]
+		}
+	}
+	return ms, nil
+}
+
+// Search returns the first match like Python's re.search (whole match first,
+// then the groups), or nil when there is none.
+func (r *Regexp) Search(s string) ([]string, error) {
+	if r.linear != nil {
+		m := r.linear.FindStringSubmatchIndex(s)
+		if m == nil {
+			return nil, nil
+		}
+		g := make([]string, len(m)/2)
+		for j := range g {
+			if m[2*j] >= 0 {
+				g[j] = s[m[2*j]:m[2*j+1]]
+			}
+		}
+		return g, nil
+	}
+	m, err := r.bt.FindStringMatch(s)
+	if err != nil {
+		return nil, wrapErr(err)
+	}
+	if m == nil {
+		return nil, nil
+	}
+	return groupsOf(m, r.ngroups), nil
+}
+
+// RemoveAll returns s with every match removed, like Python's
+// re.sub(pattern, "", s).
+func (r *Regexp) RemoveAll(s string) (string, error) {
+	if r.linear != nil {
+		return r.linear.ReplaceAllLiteralString(s, ""), nil
+	}
+	m, err := r.bt.FindStringMatch(s)
+	if err != nil {
+		return "", wrapErr(err)
+	}
+	if m == nil {
+		return s, nil
+	}
+	runes := []rune(s)
+	var b strings.Builder
+	last := 0
+	for m != nil {
+		if m.Index > last {
+			b.WriteString(string(runes[last:m.Index]))
+		}
+		if end := m.Index + m.Length; end > last {
+			last = end
+		}
+		m, err = r.bt.FindNextMatch(m)
+		if err != nil {
+			return "", wrapErr(err)
+		}
+	}
+	b.WriteString(string(runes[last:]))
+	return b.String(), nil
+}
+
+func groupsOf(m *regexp2.Match, ngroups int) []string {
+	g := make([]string, ngroups+1)
+	g[0] = m.String()
+	for i := 1; i <= ngroups; i++ {
+		if grp := m.GroupByNumber(i); grp != nil && len(grp.Captures) > 0 {
+			g[i] = grp.String()
+		}
+	}
+	return g
+}
+
+func wrapErr(err error) error {
+	if strings.Contains(err.Error(), "timeout") {
+		return fmt.Errorf("%w: %v", ErrTimeout, err)
+	}
+	return err
+}
+
+// nullable reports whether an RE2 pattern can match the empty string
+// somewhere (anchors and word boundaries count as possibly empty).
+func nullable(pattern string) bool {
+	re, err := syntax.Parse(pattern, syntax.Perl)
+	if err != nil {
+		return true
+	}
+	return canBeEmpty(re)
+}
+
+func canBeEmpty(re *syntax.Regexp) bool {
+	switch re.Op {
+	case syntax.OpNoMatch, syntax.OpLiteral, syntax.OpCharClass, syntax.OpAnyCharNotNL, syntax.OpAnyChar:
+		return re.Op == syntax.OpLiteral && len(re.Rune) == 0
+	case syntax.OpCapture:
+		return canBeEmpty(re.Sub[0])
+	case syntax.OpStar, syntax.OpQuest:
+		return true
+	case syntax.OpPlus:
+		return canBeEmpty(re.Sub[0])
+	case syntax.OpRepeat:
+		return re.Min == 0 || canBeEmpty(re.Sub[0])
+	case syntax.OpConcat:
+		for _, s := range re.Sub {
+			if !canBeEmpty(s) {
+				return false
+			}
+		}
+		return true
+	case syntax.OpAlternate:
+		for _, s := range re.Sub {
+			if canBeEmpty(s) {
+				return true
+			}
+		}
+		return false
+	default: // empty match, anchors, word boundaries
+		return true
+	}
+}
+
+// pyWhitespace lists, as class items, exactly the characters for which
+// Python's str.isspace() is true (and which Python's \s matches).
+const pyWhitespace = "\t-\r\x1c- \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+
+type flagSet struct{ ascii, verbose bool }
+
+type translator struct {
+	p      []rune
+	pos    int
+	out    strings.Builder
+	needBT bool
+	groups int
+	names  map[string]int
+	fl     flagSet
+	stack  []flagSet
+}
+
+func (t *translator) peek(off int) rune {
+	if t.pos+off < len(t.p) {
+		return t.p[t.pos+off]
+	}
+	return -1
+}
+
+func (t *translator) hasPrefix(s string) bool {
+	rs := []rune(s)
+	if t.pos+len(rs) > len(t.p) {
+		return false
+	}
+	for i, r := range rs {
+		if t.p[t.pos+i] != r {
+			return false
+		}
+	}
+	return true
+}
+
+func (t *translator) run() (string, error) {
+	for t.pos < len(t.p) {
+		c := t.p[t.pos]
+		switch {
+		case t.fl.verbose && isPyVerboseSpace(c):
+			t.pos++
+		case t.fl.verbose && c == '#':
+			for t.pos < len(t.p) && t.p[t.pos] != '\n' {
+				t.pos++
+			}
+		case c == '\\':
+			if err := t.escape(); err != nil {
+				return "", err
+			}
+		case c == '[':
+			if err := t.class(); err != nil {
+				return "", err
+			}
+		case c == '(':
+			if err := t.group(); err != nil {
+				return "", err
+			}
+		case c == ')':
+			if len(t.stack) == 0 {
+				return "", fmt.Errorf("unbalanced parenthesis at position %d", t.pos)
+			}
+			t.fl = t.stack[len(t.stack)-1]
+			t.stack = t.stack[:len(t.stack)-1]
+			t.out.WriteByte(')')
+			t.pos++
+		case c == '{':
+			t.brace()
+		case c == '$':
+			t.needBT = true
+			t.out.WriteByte('$')
+			t.pos++
+		case c == '}' || c == ']' || c == '#':
+			t.out.WriteString(literal(c))
+			t.pos++
+		case c == '*' || c == '+' || c == '?':
+			t.out.WriteRune(c)
+			t.pos++
+			if t.peek(0) == '+' {
+				return "", fmt.Errorf("possessive quantifier at position %d is not supported", t.pos)
+			}
+		default:
+			t.out.WriteRune(c)
+			t.pos++
+		}
+	}
+	if len(t.stack) != 0 {
+		return "", errors.New("missing ), unterminated subpattern")
+	}
+	return t.out.String(), nil
+}
+
+func isPyVerboseSpace(r rune) bool {
+	return r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\v' || r == '\f'
+}
+
+// literal renders one character so that both engines read it literally.
+func literal(r rune) string {
+	if strings.ContainsRune(`\.+*?()|[]{}^$#`, r) {
+		return `\` + string(r)
+	}
+	return string(r)
+}
+
+func classLiteral(r rune) string {
+	if strings.ContainsRune(`\]-[^`, r) {
+		return `\` + string(r)
+	}
+	return string(r)
+}
+
+// brace handles '{' outside a class: a quantifier in Python's syntax or a
+// literal brace.
+func (t *translator) brace() {
+	i := t.pos + 1
+	lo, hi := "", ""
+	for i < len(t.p) && t.p[i] >= '0' && t.p[i] <= '9' {
+		lo += string(t.p[i])
+		i++
+	}
+	comma := false
+	if i < len(t.p) && t.p[i] == ',' {
+		comma = true
+		i++
+		for i < len(t.p) && t.p[i] >= '0' && t.p[i] <= '9' {
+			hi += string(t.p[i])
+			i++
+		}
+	} else {
+		hi = lo
+	}
+	if t.pos+1 < len(t.p) && t.p[t.pos+1] == '}' || i >= len(t.p) || t.p[i] != '}' || (!comma && lo == "") {
+		t.out.WriteString(`\{`)
+		t.pos++
+		return
+	}
+	if lo == "" {
+		lo = "0"
+	}
+	t.out.WriteString("{" + lo + ",")
+	if comma {
+		t.out.WriteString(hi)
+	} else {
+		t.out.WriteString(lo)
+	}
+	t.out.WriteString("}")
+	t.pos = i + 1
+	if t.peek(0) == '+' {
+		t.needBT = true // possessive: rejected by both engines, reported at compile
+	}
+}
+
+func (t *translator) group() error {
+	t.pos++ // '('
+	t.stack = append(t.stack, t.fl)
+	if t.peek(0) != '?' {
+		t.groups++
+		t.out.WriteByte('(')
+		return nil
+	}
+	switch {
+	case t.hasPrefix("?P<") || (t.hasPrefix("?<") && t.peek(2) != '=' && t.peek(2) != '!'):
+		if t.peek(1) == 'P' {
+			t.pos += 3
+		} else {
+			t.pos += 2
+		}
+		name := t.readUntil('>')
+		if name == "" || !isIdent(name) {
+			return fmt.Errorf("bad character in group name %q", name)
+		}
+		if _, dup := t.names[name]; dup {
+			return fmt.Errorf("redefinition of group name %q", name)
+		}
+		t.groups++
+		t.names[name] = t.groups
+		t.out.WriteByte('(')
+	case t.hasPrefix("?P="):
+		t.pos += 3
+		t.stack = t.stack[:len(t.stack)-1]
+		name := t.readUntil(')')
+		n, ok := t.names[name]
+		if !ok {
+			return fmt.Errorf("unknown group name %q", name)
+		}
+		t.needBT = true
+		fmt.Fprintf(&t.out, `(?:\%d)`, n)
+	case t.hasPrefix("?#"):
+		t.stack = t.stack[:len(t.stack)-1]
+		t.readUntil(')')
+	case t.hasPrefix("?:"):
+		t.pos += 2
+		t.out.WriteString("(?:")
+	case t.hasPrefix("?="), t.hasPrefix("?!"), t.hasPrefix("?>"):
+		t.needBT = true
+		t.out.WriteString("(" + string(t.p[t.pos:t.pos+2]))
+		t.pos += 2
+	case t.hasPrefix("?<="), t.hasPrefix("?<!"):
+		t.needBT = true
+		t.out.WriteString("(" + string(t.p[t.pos:t.pos+3]))
+		t.pos += 3
+	case t.hasPrefix("?("):
+		t.pos += 2
+		ref := t.readUntil(')')
+		if n, ok := t.names[ref]; ok {
+			ref = fmt.Sprint(n)
+		}
+		t.needBT = true
+		t.out.WriteString("(?(" + ref + ")")
+	default:
+		return t.flags()
+	}
+	return nil
+}
+
+func isIdent(s string) bool {
+	for i, r := range s {
+		if !(r == '_' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (i > 0 && r >= '0' && r <= '9') || r > 127) {
+			return false
+		}
+	}
+	return true
+}
+
+// readUntil consumes up to and including the terminator and returns what
+// precedes it.
+func (t *translator) readUntil(term rune) string {
+	start := t.pos
+	for t.pos < len(t.p) && t.p[t.pos] != term {
+		t.pos++
+	}
+	s := string(t.p[start:t.pos])
+	if t.pos < len(t.p) {
+		t.pos++
+	}
+	return s
+}
+
+// flags handles (?aiLmsux) and (?aiLmsux-imsx:...).
+func (t *translator) flags() error {
+	t.pos++ // '?'
+	var on, off strings.Builder
+	cur := &on
+	for t.pos < len(t.p) {
+		c := t.p[t.pos]
+		t.pos++
+		switch c {
+		case 'i', 'm', 's':
+			cur.WriteRune(c)
+		case 'x':
+			if cur == &on {
+				t.fl.verbose = true
+			} else {
+				t.fl.verbose = false
+			}
+		case 'a':
+			t.fl.ascii = cur == &on
+		case 'u':
+		case 'L':
+			return errors.New("the (?L) locale flag is not supported")
+		case '-':
+			cur = &off
+		case ')', ':':
+			spec := on.String()
+			if off.Len() > 0 {
+				spec += "-" + off.String()
+			}
+			if c == ')' {
+				// Global flags: they apply to the whole pattern in Python
+				// (which requires them at the start).
+				t.stack = t.stack[:len(t.stack)-1]
+				if spec != "" {
+					t.out.WriteString("(?" + spec + ")")
+				}
+				return nil
+			}
+			t.out.WriteString("(?" + spec + ":")
+			return nil
+		default:
+			return fmt.Errorf("unknown extension ?%c", c)
+		}
+	}
+	return errors.New("missing ), unterminated subpattern")
+}
+
+func hexVal(rs []rune) (rune, bool) {
+	var v rune
+	for _, r := range rs {
+		switch {
+		case r >= '0' && r <= '9':
+			v = v*16 + r - '0'
+		case r >= 'a' && r <= 'f':
+			v = v*16 + r - 'a' + 10
+		case r >= 'A' && r <= 'F':
+			v = v*16 + r - 'A' + 10
+		default:
+			return 0, false
+		}
+	}
+	return v, true
+}
+
+// escapeChar decodes the escapes that denote a single character; ok is false
+// for class escapes, anchors and back-references.
+func (t *translator) escapeChar(inClass bool) (r rune, ok bool, err error) {
+	c := t.peek(1)
+	simple := map[rune]rune{'a': 7, 'f': 12, 'n': 10, 'r': 13, 't': 9, 'v': 11}
+	if v, found := simple[c]; found {
+		t.pos += 2
+		return v, true, nil
+	}
+	if inClass && c == 'b' {
+		t.pos += 2
+		return 8, true, nil
+	}
+	var width int
+	switch c {
+	case 'x':
+		width = 2
+	case 'u':
+		width = 4
+	case 'U':
+		width = 8
+	}
+	if width > 0 {
+		if t.pos+2+width > len(t.p) {
+			return 0, false, fmt.Errorf("incomplete escape \\%c at position %d", c, t.pos)
+		}
+		v, good := hexVal(t.p[t.pos+2 : t.pos+2+width])
+		if !good || v > utf8.MaxRune {
+			return 0, false, fmt.Errorf("bad escape \\%c at position %d", c, t.pos)
+		}
+		t.pos += 2 + width
+		return v, true, nil
+	}
+	if c >= '0' && c <= '7' {
+		// Octal: \0, \0NN, or three octal digits (otherwise a back-reference).
+		n := 0
+		for n < 3 && t.peek(1+n) >= '0' && t.peek(1+n) <= '7' {
+			n++
+		}
+		if c == '0' || n == 3 || inClass {
+			var v rune
+			for _, d := range t.p[t.pos+1 : t.pos+1+n] {
+				v = v*8 + d - '0'
+			}
+			t.pos += 1 + n
+			return v, true, nil
+		}
+	}
+	if c == -1 {
+		return 0, false, errors.New("bad escape (end of pattern)")
+	}
+	if (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') {
+		return 0, false, nil
+	}
+	t.pos += 2
+	return c, true, nil
+}
+
+func (t *translator) escape() error {
+	r, ok, err := t.escapeChar(false)
+	if err != nil {
+		return err
+	}
+	if ok {
+		t.out.WriteString(literal(r))
+		return nil
+	}
+	c := t.peek(1)
+	switch c {
+	case 'd', 'D', 's', 'S', 'w', 'W':
+		t.out.WriteString(t.classEscape(c, false))
+		t.pos += 2
+	case 'b', 'B':
+		t.needBT = true
+		t.out.WriteString(`\` + string(c))
+		t.pos += 2
+	case 'A':
+		t.out.WriteString(`\A`)
+		t.pos += 2
+	case 'Z', 'z':
+		t.out.WriteString(`\z`)
+		t.pos += 2
+	default:
+		if c >= '1' && c <= '9' {
+			n := int(c - '0')
+			t.pos += 2
+			if d := t.peek(0); d >= '0' && d <= '9' {
+				n = n*10 + int(d-'0')
+				t.pos++
+			}
+			if n > t.groups {
+				return fmt.Errorf("invalid group reference %d", n)
+			}
+			t.needBT = true
+			fmt.Fprintf(&t.out, `(?:\%d)`, n)
+			return nil
+		}
+		return fmt.Errorf("bad escape \\%c at position %d", c, t.pos)
+	}
+	return nil
+}
+
+// classEscape renders \d \D \s \S \w \W with Python's Unicode (or, under
+// (?a), ASCII) meaning, as a stand-alone class or as class items.
+func (t *translator) classEscape(c rune, inClass bool) string {
+	var items string
+	neg := c == 'D' || c == 'S' || c == 'W'
+	switch c {
+	case 'd', 'D':
+		if t.fl.ascii {
+			items = "0-9"
+		} else {
+			items = `\p{Nd}`
+		}
+	case 's', 'S':
+		if t.fl.ascii {
+			items = "\t-\r "
+		} else {
+			items = pyWhitespace
+		}
+	case 'w', 'W':
+		if t.fl.ascii {
+			items = "0-9A-Za-z_"
+		} else {
+			items = `\p{L}\p{N}_`
+		}
+	}
+	if inClass {
+		if !neg {
+			return items
+		}
+		if c == 'D' && !t.fl.ascii {
+			return `\P{Nd}`
+		}
+		return `\` + string(c) // engine's own negated class (documented approximation)
+	}
+	if neg {
+		return "[^" + items + "]"
+	}
+	return "[" + items + "]"
+}
+
+func (t *translator) class() error {
+	start := t.pos
+	t.pos++ // '['
+	t.out.WriteByte('[')
+	if t.peek(0) == '^' {
+		t.out.WriteByte('^')
+		t.pos++
+	}
+	first := true
+	for {
+		if t.pos >= len(t.p) {
+			return fmt.Errorf("unterminated character set at position %d", start)
+		}
+		c := t.p[t.pos]
+		if c == ']' && !first {
+			t.pos++
+			t.out.WriteByte(']')
+			return nil
+		}
+		first = false
+		lo, isChar, err := t.classAtom()
+		if err != nil {
+			return err
+		}
+		if !isChar {
+			continue
+		}
+		if t.peek(0) == '-' && t.peek(1) != ']' && t.peek(1) != -1 {
+			t.pos++
+			hi, hiChar, err := t.classAtom()
+			if err != nil {
+				return err
+			}
+			if !hiChar {
+				return fmt.Errorf("bad character range at position %d", t.pos)
+			}
+			if hi < lo {
+				return fmt.Errorf("bad character range %c-%c", lo, hi)
+			}
+			t.out.WriteString(classLiteral(lo) + "-" + classLiteral(hi))
+			continue
+		}
+		t.out.WriteString(classLiteral(lo))
+	}
+}
+
+// classAtom reads one class item; when it is a single character it is
+// returned (unwritten) with isChar true, otherwise it has been written.
+func (t *translator) classAtom() (r rune, isChar bool, err error) {
+	c := t.p[t.pos]
+	if c != '\\' {
+		t.pos++
+		return c, true, nil
+	}
+	r, ok, err := t.escapeChar(true)
+	if err != nil {
+		return 0, false, err
+	}
+	if ok {
+		return r, true, nil
+	}
+	e := t.peek(1)
+	switch e {
+	case 'd', 'D', 's', 'S', 'w', 'W':
+		t.out.WriteString(t.classEscape(e, true))
+		t.pos += 2
+		return 0, false, nil
+	}
+	return 0, false, fmt.Errorf("bad escape \\%c in character set at position %d", e, t.pos)
+}
