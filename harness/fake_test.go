@@ -52,6 +52,8 @@ func (d *fakeDataset) Build(i int, seed uint64) (*Sample, error) {
 
 type takeFirst struct{}
 
+func (takeFirst) IsFailure(f []string) bool { return len(f) == 0 || f[0] == "" }
+
 func (takeFirst) Name() string { return "none" }
 func (takeFirst) Apply(r []string) []string {
 	if len(r) == 0 {
@@ -62,6 +64,8 @@ func (takeFirst) Apply(r []string) []string {
 
 // numberFilter keeps the first all-digit response, else "[invalid]".
 type numberFilter struct{}
+
+func (numberFilter) IsFailure(f []string) bool { return len(f) == 0 || f[0] == "[invalid]" }
 
 func (numberFilter) Name() string { return "strict-match" }
 func (numberFilter) Apply(r []string) []string {
@@ -207,8 +211,18 @@ func (fakeStats) Bootstrap(ctx context.Context, xs []float64, stat func([]float6
 	return reps[int(0.025*float64(resamples))], reps[int(0.975*float64(resamples))-1], math.Sqrt(v / float64(resamples-1)), nil
 }
 
-func (fakeStats) IsExtractionFailure(f []string) bool {
-	return len(f) == 0 || f[0] == "[invalid]" || f[0] == ""
+func (fakeStats) IsWeighted(name string) bool { return name == "bits_per_byte" }
+
+func (fakeStats) AggregateWeighted(name string, xs, ws []float64) (float64, error) {
+	if name != "bits_per_byte" {
+		return fakeStats{}.Aggregate(name, xs)
+	}
+	var s, w float64
+	for i := range xs {
+		s += xs[i]
+		w += ws[i]
+	}
+	return -s / w / math.Ln2, nil
 }
 
 // slowBackend wraps chance with a delay derived from the request, so

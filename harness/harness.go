@@ -62,6 +62,9 @@ type LoadOptions struct {
 type Filter interface {
 	Name() string
 	Apply(responses []string) []string
+	// IsFailure reports whether the chain's output means nothing could be
+	// extracted (counted apart from wrong answers, and still scored).
+	IsFailure(filtered []string) bool
 }
 
 // Metric scores one document (see scoring.Metric).
@@ -70,6 +73,14 @@ type Metric interface {
 	Aggregation() string
 	HigherIsBetter() bool
 	Score(in *ScoreInput) (float64, error)
+}
+
+// WeightedMetric is a metric whose aggregation is a ratio of sums
+// (weighted_perplexity, bits_per_byte): Score gives the numerator term and
+// Weight the denominator term of one document.
+type WeightedMetric interface {
+	Metric
+	Weight(in *ScoreInput) (float64, error)
 }
 
 // ScoreInput is what a metric sees of one document (see scoring.Input).
@@ -121,14 +132,15 @@ type Catalog interface {
 // Stats supplies aggregation and statistics (see package scoring).
 type Stats interface {
 	Aggregate(name string, xs []float64) (float64, error)
+	// AggregateWeighted reduces (value, weight) pairs for the ratio-of-sums
+	// aggregations; IsWeighted names them.
+	AggregateWeighted(name string, xs, weights []float64) (float64, error)
+	IsWeighted(name string) bool
 	StdErr(xs []float64) float64
 	// Bootstrap returns a 95% percentile interval and the bootstrap
 	// standard error of stat over xs, deterministic for a given seed
 	// regardless of workers.
 	Bootstrap(ctx context.Context, xs []float64, stat func([]float64) float64, resamples int, seed uint64, workers int) (lo, hi, stderr float64, err error)
-	// IsExtractionFailure reports whether a filtered answer list means the
-	// answer could not be extracted.
-	IsExtractionFailure(filtered []string) bool
 }
 
 // Opener opens a backend from a model spec (backends.Registry.Open).

@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"fmt"
 	"hash/fnv"
 	"math"
 	"sort"
@@ -149,8 +150,9 @@ func (r *runner) taskResult(ctx context.Context, jo *jobOutcome) (*TaskResult, e
 	for c, f := range t.Filters {
 		for k, m := range t.Metrics {
 			mr := MetricResult{Metric: m.Name(), Filter: f.Name(), Aggregation: m.Aggregation(), HigherIsBetter: m.HigherIsBetter()}
-			var xs []float64
-			by := map[string]map[string][]float64{}
+			weighted := stats.IsWeighted(m.Aggregation())
+			var xs, ws []float64
+			by := map[string]map[string][]int{} // field → value → indices into xs
 			for _, d := range jo.docs {
 				if d.failed || math.IsNaN(d.scores[c][k]) {
 					mr.NErrors++
@@ -159,32 +161,31 @@ func (r *runner) taskResult(ctx context.Context, jo *jobOutcome) (*TaskResult, e
 				if d.extrFail[c] {
 					mr.NExtractionFailures++
 				}
-				v := d.scores[c][k]
-				xs = append(xs, v)
 				for _, field := range t.Breakdown {
 					val, ok := d.breakdown[field]
 					if !ok {
 						continue
 					}
 					if by[field] == nil {
-						by[field] = map[string][]float64{}
+						by[field] = map[string][]int{}
 					}
-					by[field][val] = append(by[field][val], v)
+					by[field][val] = append(by[field][val], len(xs))
 				}
+				xs = append(xs, d.scores[c][k])
+				ws = append(ws, d.weights[c][k])
 			}
 			mr.N = len(xs)
 			agg := m.Aggregation()
-			stat := func(v []float64) float64 {
-				a, err := stats.Aggregate(agg, v)
-				if err != nil {
-					return math.NaN()
+			aggregate := func(vals, wts []float64) (float64, error) {
+				if weighted {
+					return stats.AggregateWeighted(agg, vals, wts)
 				}
-				return a
+				return stats.Aggregate(agg, vals)
 			}
 			if len(xs) > 0 {
-				v, err := stats.Aggregate(agg, xs)
+				v, err := aggregate(xs, ws)
 				if err != nil {
-					return nil, err
+					return nil, fmt.Errorf("%s/%s %s: metric %s: %w", jo.model.label, t.Name, jo.setting.Key(), m.Name(), err)
 				}
 				mr.Value = finite(v)
 				if agg == "mean" && len(xs) > 1 {
@@ -192,7 +193,33 @@ func (r *runner) taskResult(ctx context.Context, jo *jobOutcome) (*TaskResult, e
 				}
 				if len(xs) > 1 && r.plan.cfg.Bootstrap > 0 {
 					seed := bootstrapSeed(jo.model.label, t.Name, jo.setting.Key(), f.Name(), m.Name())
-					lo, hi, se, err := stats.Bootstrap(ctx, xs, stat, r.plan.cfg.Bootstrap, seed, r.opt.Workers)
+					sample, stat := xs, func(v []float64) float64 {
+						a, err := stats.Aggregate(agg, v)
+						if err != nil {
+							return math.NaN()
+						}
+						return a
+					}
+					if weighted {
+						// Resample document indices so values and weights
+						// stay paired.
+						sample = make([]float64, len(xs))
+						for i := range sample {
+							sample[i] = float64(i)
+						}
+						stat = func(ix []float64) float64 {
+							vs, wt := make([]float64, len(ix)), make([]float64, len(ix))
+							for j, i := range ix {
+								vs[j], wt[j] = xs[int(i)], ws[int(i)]
+							}
+							a, err := stats.AggregateWeighted(agg, vs, wt)
+							if err != nil {
+								return math.NaN()
+							}
+							return a
+						}
+					}
+					lo, hi, se, err := stats.Bootstrap(ctx, sample, stat, r.plan.cfg.Bootstrap, seed, r.opt.Workers)
 					if err != nil {
 						return nil, err
 					}
@@ -206,13 +233,17 @@ func (r *runner) taskResult(ctx context.Context, jo *jobOutcome) (*TaskResult, e
 				mr.Breakdown = map[string]map[string]Cell{}
 				for field, vals := range by {
 					cells := map[string]Cell{}
-					for val, ys := range vals {
-						cell := Cell{N: len(ys)}
-						if a, err := stats.Aggregate(agg, ys); err == nil {
+					for val, ix := range vals {
+						vs, wt := make([]float64, len(ix)), make([]float64, len(ix))
+						for j, i := range ix {
+							vs[j], wt[j] = xs[i], ws[i]
+						}
+						cell := Cell{N: len(ix)}
+						if a, err := aggregate(vs, wt); err == nil {
 							cell.Value = finite(a)
 						}
-						if agg == "mean" && len(ys) > 1 {
-							cell.Stderr = finite(stats.StdErr(ys))
+						if agg == "mean" && len(vs) > 1 {
+							cell.Stderr = finite(stats.StdErr(vs))
 						}
 						cells[val] = cell
 					}

@@ -357,7 +357,9 @@ type docOutcome struct {
 	failed bool
 	// scores[c][m] for chain c, metric m; valid[c][m] false when that
 	// metric could not be computed.
-	scores    [][]float64
+	scores [][]float64
+	// weights[c][m] is the denominator term of weighted metrics.
+	weights   [][]float64
 	extrFail  []bool
 	breakdown map[string]string
 }
@@ -728,23 +730,28 @@ func (r *runner) score(t *Task, in *ScoreInput, rec *Record, out *docOutcome) {
 	}
 	out.scores = make([][]float64, len(t.Filters))
 	out.extrFail = make([]bool, len(t.Filters))
+	out.weights = make([][]float64, len(t.Filters))
 	var serr []string
 	for c, f := range t.Filters {
 		ci := *in
 		if gen {
 			ci.Filtered = f.Apply(in.Raw)
 			rec.Filtered[f.Name()] = ci.Filtered
-			if r.env.Stats.IsExtractionFailure(ci.Filtered) {
+			if f.IsFailure(ci.Filtered) {
 				out.extrFail[c] = true
 				rec.ExtractionFailures = append(rec.ExtractionFailures, f.Name())
 			}
 		}
 		ms := make(map[string]float64, len(t.Metrics))
 		out.scores[c] = make([]float64, len(t.Metrics))
+		out.weights[c] = make([]float64, len(t.Metrics))
 		for k, m := range t.Metrics {
 			v, err := m.Score(&ci)
 			if err == nil && (math.IsNaN(v) || math.IsInf(v, 0)) {
 				err = fmt.Errorf("non-finite score %v", v)
+			}
+			if wm, ok := m.(WeightedMetric); ok && err == nil {
+				out.weights[c][k], err = wm.Weight(&ci)
 			}
 			if err != nil {
 				serr = append(serr, fmt.Sprintf("metric %s (filter %s): %v", m.Name(), f.Name(), err))
