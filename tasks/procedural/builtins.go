@@ -3,5 +3,9 @@ package procedural
 // builtins lists the built-in generators; each generator file adds its
 // constructor here.
 func builtins() []Generator {
-	return []Generator{NewKHop()}
+	return []Generator{
+		NewCapo(),
+		NewMano(),
+		NewMultihop(),
+	}
 }

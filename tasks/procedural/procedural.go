@@ -47,3 +47,11 @@ func Lookup(name string) (Generator, error) {
 	}
 	return nil, fmt.Errorf("procedural: unknown dataset %q (known: %s)", name, strings.Join(names, ", "))
 }
+
+// Configurable is implemented by generators that take options from a task's
+// dataset_kwargs (all keys except seed and <split>_size, which the tasks
+// package handles). Configure returns a configured copy and must reject
+// unknown keys, listing the valid ones.
+type Configurable interface {
+	Configure(kwargs map[string]any) (Generator, error)
+}

@@ -1,0 +1,319 @@
+package tasks
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/nikolalohinski/gonja/v2/builtins"
+	"github.com/nikolalohinski/gonja/v2/config"
+	"github.com/nikolalohinski/gonja/v2/exec"
+	"github.com/nikolalohinski/gonja/v2/loaders"
+	"github.com/nikolalohinski/gonja/v2/nodes"
+)
+
+// Template is one compiled doc_to_* template with lm-eval semantics:
+//   - a string that is exactly a dataset feature (a key of the first
+//     document) and has no template syntax means that field's value;
+//   - a string without template syntax is literal text;
+//   - anything else is Jinja (gonja), rendered with StrictUndefined like
+//     lm-eval's jinja2 environment, so a missing field is an error.
+//
+// A Template is safe for concurrent use.
+type Template struct {
+	src   string
+	field string // bare field reference
+	plain bool   // literal text, no template syntax
+	tpl   *exec.Template
+	cfg   *config.Config
+	// expr is set when the whole template is one {{ expression }}: Value
+	// then evaluates it to a Go value (lists for doc_to_choice).
+	expr nodes.Expression
+}
+
+// hasSyntax reports whether s contains Jinja delimiters.
+func hasSyntax(s string) bool {
+	return strings.Contains(s, "{{") || strings.Contains(s, "{%") || strings.Contains(s, "{#")
+}
+
+// CompileTemplate compiles src. features are the dataset's column names,
+// deciding whether a bare word is a field reference (lm-eval checks
+// `doc_to_text in self.features`).
+func CompileTemplate(src string, features map[string]bool) (t *Template, err error) {
+	t = &Template{src: src}
+	if !hasSyntax(src) {
+		if features[src] {
+			t.field = src
+		} else {
+			t.plain = true
+		}
+		return t, nil
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			t, err = nil, fmt.Errorf("template %q: %v", src, r)
+		}
+	}()
+	cfg := config.New()
+	cfg.StrictUndefined = true
+	cfg.KeepTrailingNewline = true // lm-eval: keep_trailing_newline=True
+	loader, err := loaders.NewShiftedLoader("template", bytes.NewReader([]byte(src)), nil)
+	if err != nil {
+		return nil, fmt.Errorf("template %q: %v", src, err)
+	}
+	tpl, err := exec.NewTemplate("template", cfg, loader, newEnvironment())
+	if err != nil {
+		return nil, fmt.Errorf("template %q: %v", src, cleanGonjaErr(err))
+	}
+	t.tpl, t.cfg = tpl, cfg
+	if root := tpl.Root(); root != nil && len(root.Nodes) == 1 {
+		if out, ok := root.Nodes[0].(*nodes.Output); ok && out.Condition == nil {
+			t.expr = out.Expression
+		}
+	}
+	return t, nil
+}
+
+func newEnvironment() *exec.Environment {
+	return &exec.Environment{
+		Context:           exec.EmptyContext().Update(builtins.GlobalFunctions).Update(builtins.GlobalVariables),
+		Filters:           builtins.Filters,
+		Tests:             builtins.Tests,
+		ControlStructures: builtins.ControlStructures,
+		Methods:           builtins.Methods,
+	}
+}
+
+// Source returns the template text.
+func (t *Template) Source() string { return t.src }
+
+// Field returns the field name when the template is a bare field reference.
+func (t *Template) Field() string { return t.field }
+
+// MissingFieldError reports a template that refers to a field the
+// document does not have.
+type MissingFieldError struct {
+	Field    string
+	Template string
+}
+
+func (e *MissingFieldError) Error() string {
+	return fmt.Sprintf("field %q not found in the document (template %q)", e.Field, e.Template)
+}
+
+var missingRes = []*regexp.Regexp{
+	regexp.MustCompile(`Unable to evaluate name "([^"]*)"`),
+	regexp.MustCompile(`attribute '([^']*)' not found`),
+	regexp.MustCompile(`item '([^']*)' not found`),
+}
+
+func (t *Template) wrapErr(err error) error {
+	msg := err.Error()
+	for _, re := range missingRes {
+		if m := re.FindStringSubmatch(msg); m != nil {
+			return &MissingFieldError{Field: m[1], Template: t.src}
+		}
+	}
+	return fmt.Errorf("template %q: %v", t.src, cleanGonjaErr(err))
+}
+
+func cleanGonjaErr(err error) string {
+	s := err.Error()
+	s = strings.TrimPrefix(s, "unable to execute template: ")
+	return s
+}
+
+// Render renders t against doc as text (Python str() of a bare field).
+func (t *Template) Render(doc Doc) (s string, err error) {
+	if t.plain {
+		return t.src, nil
+	}
+	if t.field != "" {
+		v, ok := doc[t.field]
+		if !ok {
+			return "", &MissingFieldError{Field: t.field, Template: t.src}
+		}
+		return pyStr(v), nil
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			s, err = "", fmt.Errorf("template %q: %v", t.src, r)
+		}
+	}()
+	out, err := t.tpl.ExecuteToString(exec.NewContext(doc))
+	if err != nil {
+		return "", t.wrapErr(err)
+	}
+	return out, nil
+}
+
+// Value evaluates t against doc to a Go value: the raw field for a bare
+// field reference, the expression's value for a single-expression template
+// ("{{choices.text}}" gives a list), else the rendered string.
+func (t *Template) Value(doc Doc) (v any, err error) {
+	if t.field != "" {
+		v, ok := doc[t.field]
+		if !ok {
+			return nil, &MissingFieldError{Field: t.field, Template: t.src}
+		}
+		return v, nil
+	}
+	if t.expr == nil {
+		return t.Render(doc)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			v, err = nil, fmt.Errorf("template %q: %v", t.src, r)
+		}
+	}()
+	env := newEnvironment()
+	env.Context = env.Context.Inherit().Update(exec.NewContext(doc))
+	r := exec.NewRenderer(env, io.Discard, t.cfg, nil, t.tpl)
+	val := r.Eval(t.expr)
+	if val.IsError() {
+		return nil, t.wrapErr(fmt.Errorf("%s", val.Error()))
+	}
+	return val.Interface(), nil
+}
+
+// pyStr formats v like Python's str() of the equivalent Python value.
+func pyStr(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	var b strings.Builder
+	pyRepr(&b, v, false)
+	return b.String()
+}
+
+// pyRepr writes Python's repr (or str when top is a string and !quote).
+func pyRepr(b *strings.Builder, v any, quote bool) {
+	switch x := v.(type) {
+	case nil:
+		b.WriteString("None")
+	case string:
+		if quote {
+			b.WriteString(pyQuote(x))
+		} else {
+			b.WriteString(x)
+		}
+	case bool:
+		if x {
+			b.WriteString("True")
+		} else {
+			b.WriteString("False")
+		}
+	case int:
+		b.WriteString(strconv.Itoa(x))
+	case int64:
+		b.WriteString(strconv.FormatInt(x, 10))
+	case int32:
+		b.WriteString(strconv.FormatInt(int64(x), 10))
+	case uint64:
+		b.WriteString(strconv.FormatUint(x, 10))
+	case float64:
+		b.WriteString(pyFloat(x))
+	case float32:
+		b.WriteString(pyFloat(float64(x)))
+	case []any:
+		b.WriteByte('[')
+		for i, e := range x {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			pyRepr(b, e, true)
+		}
+		b.WriteByte(']')
+	case []string:
+		b.WriteByte('[')
+		for i, e := range x {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(pyQuote(e))
+		}
+		b.WriteByte(']')
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		b.WriteByte('{')
+		for i, k := range keys {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(pyQuote(k))
+			b.WriteString(": ")
+			pyRepr(b, x[k], true)
+		}
+		b.WriteByte('}')
+	default:
+		fmt.Fprint(b, x)
+	}
+}
+
+// pyQuote is Python's repr of a str (ASCII-printable escapes only).
+func pyQuote(s string) string {
+	q := byte('\'')
+	if strings.ContainsRune(s, '\'') && !strings.ContainsRune(s, '"') {
+		q = '"'
+	}
+	var b strings.Builder
+	b.WriteByte(q)
+	for _, r := range s {
+		switch {
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == rune(q):
+			b.WriteByte('\\')
+			b.WriteByte(q)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte(q)
+	return b.String()
+}
+
+// pyFloat is Python's repr(float): shortest round-trip digits, exponent
+// form when the exponent is < -4 or >= 16, always a ".0" for integers.
+func pyFloat(f float64) string {
+	switch {
+	case math.IsNaN(f):
+		return "nan"
+	case math.IsInf(f, 1):
+		return "inf"
+	case math.IsInf(f, -1):
+		return "-inf"
+	}
+	e := strconv.FormatFloat(f, 'e', -1, 64) // d.ddde±XX
+	mant, expS, _ := strings.Cut(e, "e")
+	exp, _ := strconv.Atoi(expS)
+	if exp < -4 || exp >= 16 {
+		sign := "+"
+		if exp < 0 {
+			sign, exp = "-", -exp
+		}
+		return fmt.Sprintf("%se%s%02d", mant, sign, exp)
+	}
+	s := strconv.FormatFloat(f, 'f', -1, 64)
+	if !strings.ContainsAny(s, ".") {
+		s += ".0"
+	}
+	return s
+}
