@@ -1,0 +1,312 @@
+// Package engine adapts the built-in inference engine (package
+// github.com/ouroeval/ouroeval/engine) to the backends vocabulary.
+//
+// Model spec: engine:PATH[?R=4&q=0.9&kv=full&kernels=auto&workers=2&name=NAME&nan_check=false]
+//
+//   - PATH: a Hugging Face checkpoint directory.
+//   - R: default recurrent steps for requests that do not set Options.R
+//     (looped models; default total_ut_steps).
+//   - q: default adaptive exit threshold for requests that do not set
+//     Options.Q (selection: all steps are computed; the Q-exit step is
+//     reported in Usage.Steps).
+//   - kv: KV strategy; only "full" is implemented.
+//   - kernels: kernel path (see kernels.Paths); workers: pool size.
+//   - name: the model's display name (default: the directory's base name).
+//   - nan_check=false skips the load-time NaN/Inf scan.
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/ouroeval/ouroeval/backends"
+	"github.com/ouroeval/ouroeval/engine"
+)
+
+// ChatRenderer renders chat messages into a prompt with the model's chat
+// template (implemented by the engine's chat package).
+type ChatRenderer interface {
+	Render(messages []backends.Message, addGenerationPrompt bool) (string, error)
+}
+
+// Backend serves requests from one loaded engine.Model. It is safe for
+// concurrent use.
+type Backend struct {
+	m    *engine.Model
+	id   backends.Identity
+	R    int
+	Q    *float64
+	chat ChatRenderer
+}
+
+// New wraps a loaded model. name and fingerprint form the identity; R and
+// q are the defaults for requests that leave them unset (0 / nil: the
+// model's). chat may be nil (no chat requests).
+func New(m *engine.Model, name, fingerprint string, R int, q *float64, chat ChatRenderer) *Backend {
+	return &Backend{m: m, R: R, Q: q, chat: chat, id: backends.Identity{
+		Kind: "engine", Name: name, Fingerprint: fingerprint, Params: m.NumParams(),
+	}}
+}
+
+// Open is the backends.Opener for "engine:" specs.
+func Open(ctx context.Context, spec backends.Spec) (backends.Backend, error) {
+	if spec.Target == "" {
+		return nil, fmt.Errorf("engine: model spec %q: missing checkpoint path (engine:path/to/checkpoint)", spec.Raw)
+	}
+	opts := engine.LoadOptions{}
+	var R int
+	var q *float64
+	name := filepath.Base(filepath.Clean(spec.Target))
+	for k, vs := range spec.Params {
+		v := vs[len(vs)-1]
+		bad := func(err error) error {
+			return fmt.Errorf("engine: model spec %q: parameter %s=%q: %v", spec.Raw, k, v, err)
+		}
+		switch k {
+		case "R":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return nil, bad(errors.New("must be a positive integer"))
+			}
+			R = n
+		case "q":
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f < 0 || f > 1 {
+				return nil, bad(errors.New("must be a number in [0, 1]"))
+			}
+			q = &f
+		case "kv":
+			if err := checkKV(v); err != nil {
+				return nil, bad(err)
+			}
+		case "kernels":
+			opts.KernelPath = v
+		case "workers":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return nil, bad(errors.New("must be a positive integer"))
+			}
+			opts.Workers = n
+		case "name":
+			name = v
+		case "nan_check":
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return nil, bad(err)
+			}
+			opts.SkipNonFiniteCheck = !b
+		default:
+			return nil, fmt.Errorf("engine: model spec %q: unknown parameter %q (known: R, q, kv, kernels, workers, name, nan_check)", spec.Raw, k)
+		}
+	}
+	m, err := engine.Load(ctx, spec.Target, opts)
+	if err != nil {
+		return nil, err
+	}
+	if R > 1 && !m.Looped() {
+		m.Close()
+		return nil, fmt.Errorf("engine: model spec %q: R=%d but %s is not a looped model", spec.Raw, R, spec.Target)
+	}
+	fp, err := Fingerprint(ctx, m)
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	return New(m, name, fp, R, q, nil), nil
+}
+
+func checkKV(kv string) error {
+	if kv == "" || kv == "full" {
+		return nil
+	}
+	return fmt.Errorf("KV strategy %q is not implemented (implemented: full)", kv)
+}
+
+// Fingerprint hashes the checkpoint: SHA-256 over the name and contents of
+// config.json, generation_config.json, the tokenizer files, the shard index
+// and every weight file, in a fixed order.
+func Fingerprint(ctx context.Context, m *engine.Model) (string, error) {
+	h := sha256.New()
+	files := []string{"config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", "model.safetensors.index.json"}
+	files = append(files, m.Files()...)
+	for _, f := range files {
+		if err := ctx.Err(); err != nil {
+			return "", err
+		}
+		fh, err := os.Open(filepath.Join(m.Dir(), f))
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("engine: fingerprint: %w", err)
+		}
+		fmt.Fprintf(h, "%s\x00", f)
+		_, err = io.Copy(h, fh)
+		fh.Close()
+		if err != nil {
+			return "", fmt.Errorf("engine: fingerprint %s: %w", f, err)
+		}
+		h.Write([]byte{0})
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Model returns the wrapped model.
+func (b *Backend) Model() *engine.Model { return b.m }
+
+// Identity implements backends.Backend.
+func (b *Backend) Identity() backends.Identity { return b.id }
+
+// Capabilities implements backends.Backend.
+func (b *Backend) Capabilities() backends.Capabilities {
+	looped := b.m.Looped()
+	hasTok := b.m.Tokenizer() != nil
+	return backends.Capabilities{
+		Generate: hasTok, LogLikelihood: hasTok, Rolling: hasTok, Chat: hasTok && b.chat != nil,
+		Looped: looped, PerDepth: looped, StepsReported: looped,
+		// The kernels already use every core for one request.
+		MaxConcurrency: 1,
+	}
+}
+
+// resolve applies the backend defaults to request options.
+func (b *Backend) resolve(o backends.Options) (int, *float64, error) {
+	if err := checkKV(o.KV); err != nil {
+		return 0, nil, fmt.Errorf("engine: %v", err)
+	}
+	R, q := o.R, o.Q
+	if R == 0 {
+		R = b.R
+	}
+	if q == nil {
+		q = b.Q
+	}
+	if !b.m.Looped() {
+		if R > 1 {
+			return 0, nil, fmt.Errorf("engine: R=%d requested but %s is not a looped model", R, b.id.Name)
+		}
+		R, q = 1, nil
+	}
+	if q != nil && (*q < 0 || *q > 1) {
+		return 0, nil, fmt.Errorf("engine: exit threshold q=%v outside [0, 1]", *q)
+	}
+	return R, q, nil
+}
+
+func (b *Backend) needTokenizer(kind backends.Kind) error {
+	if b.m.Tokenizer() == nil {
+		return fmt.Errorf("engine: %s: %s has no tokenizer.json: %w", kind, b.id.Name, backends.ErrUnsupported)
+	}
+	return nil
+}
+
+// Generate implements backends.Backend. Sample i of N uses seed Seed+i.
+func (b *Backend) Generate(ctx context.Context, req *backends.GenerateRequest) (*backends.GenerateResponse, error) {
+	start := time.Now()
+	if err := b.needTokenizer(backends.KindGenerate); err != nil {
+		return nil, err
+	}
+	R, q, err := b.resolve(req.Options)
+	if err != nil {
+		return nil, err
+	}
+	prompt := req.Prompt
+	if len(req.Messages) > 0 {
+		if b.chat == nil {
+			return nil, fmt.Errorf("engine: chat request but %s has no chat template renderer: %w", b.id.Name, backends.ErrUnsupported)
+		}
+		if prompt, err = b.chat.Render(req.Messages, true); err != nil {
+			return nil, fmt.Errorf("engine: chat template: %w", err)
+		}
+	}
+	ids := b.m.Tokenizer().Encode(prompt)
+	n := max(1, req.N)
+	resp := &backends.GenerateResponse{Usage: backends.Usage{PromptTokens: len(ids)}}
+	for i := range n {
+		g, err := b.m.Generate(ctx, ids, engine.GenerateOptions{
+			Sampling:  engine.Sampling{Temperature: req.Temperature, TopK: req.TopK, TopP: req.TopP, MinP: req.MinP},
+			MaxTokens: req.MaxTokens, Seed: req.Seed + int64(i), Stop: req.Stop, R: R, Q: q,
+		})
+		if err != nil {
+			return nil, err
+		}
+		c := backends.Completion{Text: g.Text, FinishReason: g.FinishReason, Tokens: len(g.IDs)}
+		if b.m.Looped() {
+			c.Steps = g.Steps
+			resp.Usage.Steps = append(resp.Usage.Steps, g.Steps...)
+		}
+		resp.Completions = append(resp.Completions, c)
+		resp.Usage.CompletionTokens += len(g.IDs)
+	}
+	resp.Usage.Latency = time.Since(start)
+	return resp, nil
+}
+
+func perDepth(ds []engine.DepthScore) []backends.DepthScore {
+	if ds == nil {
+		return nil
+	}
+	out := make([]backends.DepthScore, len(ds))
+	for i, d := range ds {
+		out[i] = backends.DepthScore{R: d.R, LogProb: d.LogProb, IsGreedy: d.IsGreedy}
+	}
+	return out
+}
+
+// LogLikelihood implements backends.Backend with lm-eval's tokenization
+// convention; looped models also return every depth 1..R (PerDepth).
+func (b *Backend) LogLikelihood(ctx context.Context, req *backends.LogLikelihoodRequest) (*backends.LogLikelihoodResponse, error) {
+	start := time.Now()
+	if err := b.needTokenizer(backends.KindLogLikelihood); err != nil {
+		return nil, err
+	}
+	R, q, err := b.resolve(req.Options)
+	if err != nil {
+		return nil, err
+	}
+	s, err := b.m.LogLikelihood(ctx, req.Context, req.Continuation, engine.ScoreOptions{R: R, Q: q})
+	if err != nil {
+		return nil, err
+	}
+	resp := &backends.LogLikelihoodResponse{LogProb: s.LogProb, IsGreedy: s.IsGreedy, Tokens: s.Tokens,
+		PerDepth: perDepth(s.PerDepth),
+		Usage:    backends.Usage{PromptTokens: s.InputTokens, Latency: time.Since(start)}}
+	if b.m.Looped() {
+		resp.Usage.Steps = s.Steps
+	}
+	return resp, nil
+}
+
+// Rolling implements backends.Backend.
+func (b *Backend) Rolling(ctx context.Context, req *backends.RollingRequest) (*backends.RollingResponse, error) {
+	start := time.Now()
+	if err := b.needTokenizer(backends.KindRolling); err != nil {
+		return nil, err
+	}
+	R, q, err := b.resolve(req.Options)
+	if err != nil {
+		return nil, err
+	}
+	s, err := b.m.Rolling(ctx, req.Text, engine.ScoreOptions{R: R, Q: q})
+	if err != nil {
+		return nil, err
+	}
+	resp := &backends.RollingResponse{LogProb: s.LogProb, Tokens: s.Tokens, Bytes: len(req.Text),
+		PerDepth: perDepth(s.PerDepth),
+		Usage:    backends.Usage{PromptTokens: s.InputTokens, Latency: time.Since(start)}}
+	if b.m.Looped() {
+		resp.Usage.Steps = s.Steps
+	}
+	return resp, nil
+}
+
+// Close releases the model.
+func (b *Backend) Close() error { return b.m.Close() }
