@@ -5,6 +5,7 @@ package procedural
 func builtins() []Generator {
 	return []Generator{
 		NewCapo(),
+		NewKHop(),
 		NewMano(),
 		NewMultihop(),
 	}
