@@ -52,7 +52,7 @@ func TestExactMatchOrder(t *testing.T) {
 		{"ABC-x", "abcx", false}, // "ABC-x" -> "abc-x" -> "abcx"; "abcx" -> "x"
 		{"abc-x", "x", true},
 		{"Hello, World!", "hello world", true},
-		{"é!", "É", true}, // Unicode lowercasing like Python
+		{"é!", "É", true},    // Unicode lowercasing like Python
 		{"a—b", "ab", false}, // only ASCII string.punctuation is removed
 	} {
 		got, err := em.Match(c.p, c.r)
