@@ -103,6 +103,15 @@ func topK(lp []float32, k int) []Pair {
 	return out
 }
 
+// UsageError is a command-line mistake (bad or missing flags).
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+func usagef(format string, args ...any) error {
+	return &UsageError{fmt.Sprintf(format, args...)}
+}
+
 // Run executes `inspect` with command-line args (without the command name).
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("inspect", flag.ContinueOnError)
@@ -119,22 +128,25 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return &UsageError{err.Error()}
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("inspect: unexpected arguments %q", fs.Args())
+		return usagef("inspect: unexpected arguments %q", fs.Args())
 	}
 	if *model == "" {
-		return errors.New("inspect: --model is required")
+		return usagef("inspect: --model is required")
 	}
 	if (*prompt == "") == (*idsFlag == "") {
-		return errors.New("inspect: give exactly one of --prompt and --ids")
+		return usagef("inspect: give exactly one of --prompt and --ids")
 	}
 	if *k < 1 {
-		return fmt.Errorf("inspect: --top-k must be at least 1, is %d", *k)
+		return usagef("inspect: --top-k must be at least 1, is %d", *k)
 	}
 	if *steps < 0 {
-		return fmt.Errorf("inspect: --steps must be positive, is %d", *steps)
+		return usagef("inspect: --steps must be positive, is %d", *steps)
 	}
 	m, err := engine.Load(ctx, *model, engine.LoadOptions{KernelPath: *kern})
 	if err != nil {
@@ -147,7 +159,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		for i, f := range strings.Split(*idsFlag, ",") {
 			id, err := strconv.Atoi(strings.TrimSpace(f))
 			if err != nil {
-				return fmt.Errorf("inspect: --ids item %d %q is not an integer", i+1, f)
+				return usagef("inspect: --ids item %d %q is not an integer", i+1, f)
 			}
 			ids = append(ids, id)
 		}
