@@ -352,7 +352,7 @@ func (c *Catalog) nearMatches(name string) string {
 	var cs []cand
 	for _, n := range c.Names() {
 		d := editDistance(strings.ToLower(name), strings.ToLower(n))
-		if d <= max(2, len(name)/3) || strings.Contains(n, name) || (len(n) >= 3 && strings.Contains(name, n)) {
+		if d <= max(1, len(name)/3) || strings.Contains(n, name) || (len(n) >= 3 && strings.Contains(name, n)) {
 			cs = append(cs, cand{n, d})
 		}
 	}

@@ -443,10 +443,14 @@ func (t *Task) splitFiles(split string, opt LoadOptions) ([]string, error) {
 			tried = append(tried, filepath.Join(d, split+".{jsonl,json,csv,tsv,parquet}"))
 		}
 	}
-	if len(roots) == 0 || (opt.DataDir == "" && t.dir == "") {
-		return nil, fmt.Errorf("dataset %s is not available locally: set a data dir (--data-dir) holding %s/<split>.jsonl (or .json/.csv/.tsv/.parquet), or give data_files", s.DatasetPath, s.DatasetPath)
+	hint := ""
+	if opt.DataDir == "" {
+		hint = fmt.Sprintf("; no data dir is set: use --data-dir DIR holding %s/%s.jsonl (or .json/.csv/.tsv/.parquet), or give data_files", s.DatasetPath, split)
 	}
-	return nil, fmt.Errorf("no files for split %q of dataset %s (looked for %s)", split, s.DatasetPath, strings.Join(tried, ", "))
+	if len(tried) == 0 {
+		return nil, fmt.Errorf("dataset %s is not available locally%s", s.DatasetPath, hint)
+	}
+	return nil, fmt.Errorf("no files for split %q of dataset %s (looked for %s)%s", split, s.DatasetPath, strings.Join(tried, ", "), hint)
 }
 
 // locate resolves a data file path: absolute; relative to the task file's
