@@ -24,7 +24,7 @@ import (
 //	R: [1, 2, 3, 4]                  # fixed recurrent depths (looped backends)
 //	q: [0.5, 0.9]                    # exit thresholds (looped backends)
 //	kv: [full]                       # KV strategies (looped backends)
-//	seeds: [0, 1]                    # few-shot / sampling seeds
+//	seeds: [1234]                    # few-shot / sampling seeds (default 1234, as lm-eval)
 //	limit: 100                       # documents per task (0 = all)
 //	num_fewshot: 0                   # override every task's num_fewshot
 //	concurrency: 8                   # requests in flight per backend
@@ -61,6 +61,8 @@ type ModelConfig struct {
 const (
 	DefaultConcurrency = 8
 	DefaultBootstrap   = 10000
+	// DefaultSeed is lm-eval's default few-shot seed.
+	DefaultSeed = 1234
 )
 
 // Formats the harness can write besides its own.
@@ -231,7 +233,7 @@ func (c *Config) validate() error {
 		c.Bootstrap = DefaultBootstrap
 	}
 	if len(c.Seeds) == 0 {
-		c.Seeds = []uint64{0}
+		c.Seeds = []uint64{DefaultSeed}
 	}
 	for _, f := range c.Formats {
 		if !contains(knownFormats, f) {

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ouroeval/ouroeval/harness"
+)
+
+func runMain(t *testing.T, ctx context.Context, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code = mainCode(ctx, args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+func TestDefaultSweepSmoke(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "run")
+	code, stdout, stderr := runMain(t, context.Background(), "--limit", "4", "--out", out, "--cache", filepath.Join(dir, "cache"), "--progress", "none", "--bootstrap", "100")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "chance backend") || !strings.Contains(stdout, "procedural") {
+		t.Errorf("the default run does not say it evaluates the chance backend on the procedural tasks:\n%s", stdout)
+	}
+	if !strings.Contains(stdout, "mano") || !strings.Contains(stdout, "Value") {
+		t.Errorf("no results table:\n%s", stdout)
+	}
+	for _, f := range []string{"run.json", "metrics.json", "samples/chance/mano.jsonl"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("missing %s: %v", f, err)
+		}
+	}
+	var info harness.RunInfo
+	data, _ := os.ReadFile(filepath.Join(out, "run.json"))
+	if err := json.Unmarshal(data, &info); err != nil || info.Status != "complete" || len(info.Tasks) == 0 {
+		t.Errorf("run.json: status %q, %d tasks, err %v", info.Status, len(info.Tasks), err)
+	}
+}
+
+func TestRunCommand(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "exactly-here")
+	code, stdout, stderr := runMain(t, context.Background(), "run", "--model", "chance?seed=3", "--tasks", "mano_mc,mano", "--limit", "5",
+		"--out", out, "--no-cache", "--format", "lm-eval", "--progress", "none", "--bootstrap", "50")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	files, _ := filepath.Glob(filepath.Join(out, "lm-eval", "*", "results_*.json"))
+	if len(files) != 1 {
+		t.Errorf("lm-eval results: %v", files)
+	}
+	if _, err := os.Stat(filepath.Join(out, "metrics.json")); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(body), 0o644)
+		return p
+	}
+	badKey := write("badkey.yaml", "models: [chance]\ntasks: [mano]\nlimt: 3\n")
+	badTask := write("badtask.yaml", "models: [chance]\ntasks: [mano, nosuchtask]\n")
+	badModel := write("badmodel.yaml", "models: [gpt-9]\ntasks: [mano]\n")
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	tests := []struct {
+		name     string
+		ctx      context.Context
+		args     []string
+		code     int
+		inStderr string
+	}{
+		{"unknown command", nil, []string{"frobnicate"}, exitUsage, `unknown command "frobnicate"`},
+		{"run without model", nil, []string{"run", "--tasks", "mano"}, exitUsage, "run needs --model"},
+		{"bad flag", nil, []string{"run", "--bogus"}, exitUsage, "flag provided but not defined"},
+		{"sweep without file", nil, []string{"sweep"}, exitUsage, "exactly one config file"},
+		{"bad key", nil, []string{"sweep", badKey}, exitError, "badkey.yaml:3:1: unknown key \"limt\""},
+		{"unknown task", nil, []string{"sweep", badTask, "--out", filepath.Join(dir, "o1"), "--no-cache"}, exitError, `unknown task or group "nosuchtask"`},
+		{"unknown model", nil, []string{"sweep", badModel, "--out", filepath.Join(dir, "o2"), "--no-cache"}, exitError, `unknown backend "gpt-9"`},
+		{"help", nil, []string{"help"}, exitOK, ""},
+		{"interrupted", canceled, []string{"run", "--model", "chance", "--tasks", "mano", "--out", filepath.Join(dir, "o3"), "--no-cache", "--progress", "none"}, exitInterrupted, "interrupted"},
+		{"tasks show missing", nil, []string{"tasks", "show", "nosuch"}, exitError, "nosuch"},
+		{"tasks dump no n", nil, []string{"tasks", "dump", "mano"}, exitUsage, "--n"},
+	}
+	for _, tt := range tests {
+		ctx := tt.ctx
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		code, _, stderr := runMain(t, ctx, tt.args...)
+		if code != tt.code || !strings.Contains(stderr, tt.inStderr) {
+			t.Errorf("%s: exit %d, stderr %q; want exit %d and %q", tt.name, code, stderr, tt.code, tt.inStderr)
+		}
+	}
+	// Nothing ran for the bad sweeps: no run directory was created.
+	for _, o := range []string{"o1", "o2"} {
+		if _, err := os.Stat(filepath.Join(dir, o)); err == nil {
+			t.Errorf("bad sweep created its run directory %s", o)
+		}
+	}
+}
+
+func TestTasksCommands(t *testing.T) {
+	code, stdout, stderr := runMain(t, context.Background(), "tasks", "list")
+	if code != 0 || !strings.Contains(stdout, "mano") || !strings.Contains(stdout, "procedural") {
+		t.Fatalf("tasks list: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = runMain(t, context.Background(), "tasks", "show", "mano_mc", "--doc", "2")
+	if code != 0 || !strings.Contains(stdout, "prompt of document 2") || !strings.Contains(stdout, "choice 0") {
+		t.Fatalf("tasks show: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = runMain(t, context.Background(), "tasks", "dump", "mano", "--split", "train", "--n", "3")
+	if code != 0 {
+		t.Fatalf("tasks dump: exit %d\n%s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("tasks dump wrote %d lines", len(lines))
+	}
+	var rec map[string]any
+	if err := json.Unmarshal([]byte(lines[2]), &rec); err != nil || rec["index"].(float64) != 2 || rec["split"] != "train" {
+		t.Errorf("dump line: %v %v", rec, err)
+	}
+	code, _, stderr = runMain(t, context.Background(), "tasks", "dump", "mano", "--split", "nosplit", "--n", "3")
+	if code != exitUsage || !strings.Contains(stderr, "no split") {
+		t.Errorf("dump bad split: exit %d %s", code, stderr)
+	}
+}
