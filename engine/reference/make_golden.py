@@ -478,7 +478,16 @@ def golden_for(name, cfg, tensors_dtype, prompts, greedy_runs, ll_pairs, full_vo
                         float((lp[idx, nxt].double() - lps[t][idx, nxt]).abs().max()))
                 hs.append(s)
             p["hf_bf16"] = {"steps": hs}
-            compare("kernel_sim", *trace(sim, ids, Rmax))
+            slps, slams = trace(sim, ids, Rmax)
+            compare("kernel_sim", slps, slams)
+            ks = []
+            for t, lp in enumerate(slps):
+                s = {"step": t + 1,
+                     "next_logprob": [r7(lp[i, ids[i + 1]]) if i + 1 < len(ids) else None for i in range(len(ids))]}
+                if looped:
+                    s["lambda"] = [r7(v) for v in slams[t].tolist()]
+                ks.append(s)
+            p["kernel_sim"] = {"steps": ks}
         compare("f32", *trace(f32, ids, Rmax))
         out["prompts"].append(p)
     byname = {pn: ids for pn, _, ids in prompts}
@@ -486,12 +495,18 @@ def golden_for(name, cfg, tensors_dtype, prompts, greedy_runs, ll_pairs, full_vo
     for pname, R in greedy_runs:
         ids = byname[pname]
         toks, glps, margins, eos = greedy(model, ids, R, GREEDY_TOKENS)
+        if len(toks) < 4:
+            print(f"{name}: greedy run ({pname}, R={R}) dropped: near-tie after {len(toks)} tokens")
+            continue
         worst_cache = max(worst_cache, check_cached_equals_full(model, ids, toks, glps, R, name))
         g = {"prompt": pname, "R": R, "max_new_tokens": GREEDY_TOKENS, "ids": toks,
              "logprobs": [r7(v) for v in glps], "margin": [r7(v) for v in margins]}
         if len(toks) < GREEDY_TOKENS:
             g["stopped"] = "eos" if eos else "margin"
         out["greedy"].append(g)
+    missing = {R for _, R in greedy_runs} - {g["R"] for g in out["greedy"]}
+    if missing:
+        raise SystemExit(f"{name}: no usable greedy run at R={sorted(missing)}")
     for ctx, cont, R, text in ll_pairs:
         res = loglikelihood(model, ctx, cont, R)
         e = {}
@@ -525,7 +540,7 @@ def main():
         for dname, dt, tdt in (("f32", "float32", torch.float32), ("bf16", "bfloat16", torch.bfloat16)):
             shards = 2 if (base, dname) == ("llama", "f32") else 1
             jobs.append((f"{base}-{dname}", mk(dt), seed, tdt, "F32" if dname == "f32" else "BF16", shards, True))
-    jobs.append(("ouro-vocab49152-bf16", ouro_config(8, 32, 2, 2, 8, 2, 49152, "bfloat16", 1024), 1005,
+    jobs.append(("ouro-vocab49152-bf16", ouro_config(8, 32, 2, 2, 16, 2, 49152, "bfloat16", 1024), 1005,
                  torch.bfloat16, "BF16", 1, False))
 
     if not os.path.exists(OURO_TOK):
@@ -563,7 +578,7 @@ def main():
             full = True
         else:
             prompts = [(pn, t, otok.encode(t)) for pn, t in OURO_TEXTS]
-            greedy_runs = [("capital", 4), ("chat", 4), ("capital", 6)]
+            greedy_runs = [("capital", 4), ("chat", 4), ("capital", 6), ("code", 6)]
             ll = []
             for c, x in OURO_LL:
                 whole = otok.encode(c + x)
