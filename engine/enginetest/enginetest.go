@@ -37,6 +37,9 @@ type Spec struct {
 	Config map[string]any
 	// Shards > 1 splits the weights over that many files with an index.
 	Shards int
+	// Fast fills matrices with a cheap hash-based generator (uniform in
+	// the same range) instead of math/rand: for benchmark-sized models.
+	Fast bool
 }
 
 // Tiny returns a small spec of the architecture.
@@ -167,6 +170,15 @@ func (s Spec) Tensors() []safetensors.WriteTensor {
 		case len(sh) == 2 && n == "model.embed_tokens.weight":
 			for i := range vals {
 				vals[i] = float32(r.NormFloat64())
+			}
+		case len(sh) == 2 && s.Fast:
+			a := float32(1.5 / math.Sqrt(float64(sh[1])))
+			x := r.Uint64() | 1
+			for i := range vals {
+				x ^= x << 13
+				x ^= x >> 7
+				x ^= x << 17
+				vals[i] = (float32(x>>40)*(1.0/(1<<23)) - 1) * a
 			}
 		case len(sh) == 2:
 			a := 1.5 / math.Sqrt(float64(sh[1]))
