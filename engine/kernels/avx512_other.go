@@ -6,6 +6,6 @@ import "errors"
 
 func hasAVX512() bool { return false }
 
-func newAVX512(workers int, exact bool) (Kernels, error) {
+func newAVX512(workers int, path string) (Kernels, error) {
 	return nil, errors.New("kernels: the avx512 path exists only on amd64")
 }

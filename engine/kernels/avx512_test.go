@@ -17,7 +17,7 @@ func avxPaths(t testing.TB) (fast, exact, gen Kernels) {
 		t.Skip("CPU lacks AVX-512 F/BW/VL + AVX512_BF16; avx512 path not testable here")
 	}
 	var err error
-	if fast, err = Open("avx512", 2); err != nil {
+	if fast, err = Open("avx512-bf16", 2); err != nil {
 		t.Fatal(err)
 	}
 	if exact, err = Open("avx512-exact", 2); err != nil {

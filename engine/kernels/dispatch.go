@@ -7,13 +7,14 @@ import (
 )
 
 // EnvVar names the environment variable that forces a kernel path:
-// "generic", "avx512" or "avx512-exact" (avx512 with bf16 weights widened
-// to f32 instead of rounding activations to bf16). Empty or "auto" picks
-// the fastest path this machine supports.
+// "generic", "avx512" (AVX-512 with the faster bf16 matmul method for this
+// CPU), "avx512-bf16" (activations rounded to bf16, VDPBF16PS) or
+// "avx512-exact" (bf16 weights widened to f32, FMA). Empty or "auto"
+// picks the fastest path this machine supports.
 const EnvVar = "OUROEVAL_KERNELS"
 
 // Paths lists the values Open accepts.
-var Paths = []string{"auto", "generic", "avx512", "avx512-exact"}
+var Paths = []string{"auto", "generic", "avx512", "avx512-bf16", "avx512-exact"}
 
 // New returns the kernel path chosen by $OUROEVAL_KERNELS (see EnvVar)
 // with a worker pool of GOMAXPROCS goroutines. Without the variable it
@@ -29,15 +30,13 @@ func Open(path string, workers int) (Kernels, error) {
 	switch path {
 	case "", "auto":
 		if hasAVX512() {
-			return newAVX512(workers, false)
+			return newAVX512(workers, "avx512")
 		}
 		return NewGeneric(workers), nil
 	case "generic":
 		return NewGeneric(workers), nil
-	case "avx512":
-		return newAVX512(workers, false)
-	case "avx512-exact":
-		return newAVX512(workers, true)
+	case "avx512", "avx512-bf16", "avx512-exact":
+		return newAVX512(workers, path)
 	}
 	return nil, fmt.Errorf("kernels: unknown path %q in %s (want one of %v)", path, EnvVar, Paths)
 }

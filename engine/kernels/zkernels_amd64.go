@@ -23,6 +23,11 @@ func dpbf16PeakLoop(n int)
 //go:noescape
 func readLoop(p unsafe.Pointer, n int)
 
+// cpuid executes CPUID with EAX=leaf, ECX=sub.
+//
+//go:noescape
+func cpuid(leaf, sub uint32) (a, b, c, d uint32)
+
 // tileBF16_1x1 computes a 1-weight-row × 1-activation-row dot-product tile: bf16 weights × bf16 activations (VDPBF16PS, f32 accumulation). ld* are row strides in bytes.
 //
 //go:noescape
@@ -1135,6 +1140,366 @@ func tileF16X(rm, rn int, w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx u
 		tileF16X_4x6(w, ldw, x, ldx, k, out, ldo)
 	default:
 		panic("kernels: no F16X tile for this shape")
+	}
+}
+
+// tileBF16P_1x1 computes a 1-weight-row × 1-activation-row dot-product tile: bf16 weights × bf16 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileBF16P_1x1(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileBF16P_2x1 computes a 2-weight-row × 1-activation-row dot-product tile: bf16 weights × bf16 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileBF16P_2x1(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileBF16P_3x1 computes a 3-weight-row × 1-activation-row dot-product tile: bf16 weights × bf16 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileBF16P_3x1(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileBF16P_4x1 computes a 4-weight-row × 1-activation-row dot-product tile: bf16 weights × bf16 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileBF16P_4x1(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileBF16P_5x1 computes a 5-weight-row × 1-activation-row dot-product tile: bf16 weights × bf16 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileBF16P_5x1(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileBF16P_6x1 computes a 6-weight-row × 1-activation-row dot-product tile: bf16 weights × bf16 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileBF16P_6x1(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileBF16P_7x1 computes a 7-weight-row × 1-activation-row dot-product tile: bf16 weights × bf16 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileBF16P_7x1(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileBF16P_8x1 computes a 8-weight-row × 1-activation-row dot-product tile: bf16 weights × bf16 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileBF16P_8x1(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileBF16P_1x2 computes a 1-weight-row × 2-activation-row dot-product tile: bf16 weights × bf16 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileBF16P_1x2(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileBF16P_2x2 computes a 2-weight-row × 2-activation-row dot-product tile: bf16 weights × bf16 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileBF16P_2x2(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileBF16P_3x2 computes a 3-weight-row × 2-activation-row dot-product tile: bf16 weights × bf16 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileBF16P_3x2(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileBF16P_4x2 computes a 4-weight-row × 2-activation-row dot-product tile: bf16 weights × bf16 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileBF16P_4x2(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileBF16P_5x2 computes a 5-weight-row × 2-activation-row dot-product tile: bf16 weights × bf16 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileBF16P_5x2(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileBF16P_6x2 computes a 6-weight-row × 2-activation-row dot-product tile: bf16 weights × bf16 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileBF16P_6x2(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileBF16P_7x2 computes a 7-weight-row × 2-activation-row dot-product tile: bf16 weights × bf16 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileBF16P_7x2(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileBF16P_8x2 computes a 8-weight-row × 2-activation-row dot-product tile: bf16 weights × bf16 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileBF16P_8x2(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileBF16P calls the rm×rn bf16 weights × bf16 activations, weights prefetched ahead (decode GEMV) tile (1 ≤ rn ≤ 2, 1 ≤ rm ≤ tileRows(rn)).
+func tileBF16P(rm, rn int, w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr) {
+	switch rn<<4 | rm {
+	case 1<<4 | 1:
+		tileBF16P_1x1(w, ldw, x, ldx, k, out, ldo)
+	case 1<<4 | 2:
+		tileBF16P_2x1(w, ldw, x, ldx, k, out, ldo)
+	case 1<<4 | 3:
+		tileBF16P_3x1(w, ldw, x, ldx, k, out, ldo)
+	case 1<<4 | 4:
+		tileBF16P_4x1(w, ldw, x, ldx, k, out, ldo)
+	case 1<<4 | 5:
+		tileBF16P_5x1(w, ldw, x, ldx, k, out, ldo)
+	case 1<<4 | 6:
+		tileBF16P_6x1(w, ldw, x, ldx, k, out, ldo)
+	case 1<<4 | 7:
+		tileBF16P_7x1(w, ldw, x, ldx, k, out, ldo)
+	case 1<<4 | 8:
+		tileBF16P_8x1(w, ldw, x, ldx, k, out, ldo)
+	case 2<<4 | 1:
+		tileBF16P_1x2(w, ldw, x, ldx, k, out, ldo)
+	case 2<<4 | 2:
+		tileBF16P_2x2(w, ldw, x, ldx, k, out, ldo)
+	case 2<<4 | 3:
+		tileBF16P_3x2(w, ldw, x, ldx, k, out, ldo)
+	case 2<<4 | 4:
+		tileBF16P_4x2(w, ldw, x, ldx, k, out, ldo)
+	case 2<<4 | 5:
+		tileBF16P_5x2(w, ldw, x, ldx, k, out, ldo)
+	case 2<<4 | 6:
+		tileBF16P_6x2(w, ldw, x, ldx, k, out, ldo)
+	case 2<<4 | 7:
+		tileBF16P_7x2(w, ldw, x, ldx, k, out, ldo)
+	case 2<<4 | 8:
+		tileBF16P_8x2(w, ldw, x, ldx, k, out, ldo)
+	default:
+		panic("kernels: no BF16P tile for this shape")
+	}
+}
+
+// tileF32P_1x1 computes a 1-weight-row × 1-activation-row dot-product tile: f32 weights × f32 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileF32P_1x1(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileF32P_2x1 computes a 2-weight-row × 1-activation-row dot-product tile: f32 weights × f32 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileF32P_2x1(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileF32P_3x1 computes a 3-weight-row × 1-activation-row dot-product tile: f32 weights × f32 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileF32P_3x1(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileF32P_4x1 computes a 4-weight-row × 1-activation-row dot-product tile: f32 weights × f32 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileF32P_4x1(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileF32P_5x1 computes a 5-weight-row × 1-activation-row dot-product tile: f32 weights × f32 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileF32P_5x1(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileF32P_6x1 computes a 6-weight-row × 1-activation-row dot-product tile: f32 weights × f32 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileF32P_6x1(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileF32P_7x1 computes a 7-weight-row × 1-activation-row dot-product tile: f32 weights × f32 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileF32P_7x1(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileF32P_8x1 computes a 8-weight-row × 1-activation-row dot-product tile: f32 weights × f32 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileF32P_8x1(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileF32P_1x2 computes a 1-weight-row × 2-activation-row dot-product tile: f32 weights × f32 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileF32P_1x2(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileF32P_2x2 computes a 2-weight-row × 2-activation-row dot-product tile: f32 weights × f32 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileF32P_2x2(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileF32P_3x2 computes a 3-weight-row × 2-activation-row dot-product tile: f32 weights × f32 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileF32P_3x2(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileF32P_4x2 computes a 4-weight-row × 2-activation-row dot-product tile: f32 weights × f32 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileF32P_4x2(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileF32P_5x2 computes a 5-weight-row × 2-activation-row dot-product tile: f32 weights × f32 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileF32P_5x2(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileF32P_6x2 computes a 6-weight-row × 2-activation-row dot-product tile: f32 weights × f32 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileF32P_6x2(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileF32P_7x2 computes a 7-weight-row × 2-activation-row dot-product tile: f32 weights × f32 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileF32P_7x2(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileF32P_8x2 computes a 8-weight-row × 2-activation-row dot-product tile: f32 weights × f32 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileF32P_8x2(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileF32P calls the rm×rn f32 weights × f32 activations, weights prefetched ahead (decode GEMV) tile (1 ≤ rn ≤ 2, 1 ≤ rm ≤ tileRows(rn)).
+func tileF32P(rm, rn int, w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr) {
+	switch rn<<4 | rm {
+	case 1<<4 | 1:
+		tileF32P_1x1(w, ldw, x, ldx, k, out, ldo)
+	case 1<<4 | 2:
+		tileF32P_2x1(w, ldw, x, ldx, k, out, ldo)
+	case 1<<4 | 3:
+		tileF32P_3x1(w, ldw, x, ldx, k, out, ldo)
+	case 1<<4 | 4:
+		tileF32P_4x1(w, ldw, x, ldx, k, out, ldo)
+	case 1<<4 | 5:
+		tileF32P_5x1(w, ldw, x, ldx, k, out, ldo)
+	case 1<<4 | 6:
+		tileF32P_6x1(w, ldw, x, ldx, k, out, ldo)
+	case 1<<4 | 7:
+		tileF32P_7x1(w, ldw, x, ldx, k, out, ldo)
+	case 1<<4 | 8:
+		tileF32P_8x1(w, ldw, x, ldx, k, out, ldo)
+	case 2<<4 | 1:
+		tileF32P_1x2(w, ldw, x, ldx, k, out, ldo)
+	case 2<<4 | 2:
+		tileF32P_2x2(w, ldw, x, ldx, k, out, ldo)
+	case 2<<4 | 3:
+		tileF32P_3x2(w, ldw, x, ldx, k, out, ldo)
+	case 2<<4 | 4:
+		tileF32P_4x2(w, ldw, x, ldx, k, out, ldo)
+	case 2<<4 | 5:
+		tileF32P_5x2(w, ldw, x, ldx, k, out, ldo)
+	case 2<<4 | 6:
+		tileF32P_6x2(w, ldw, x, ldx, k, out, ldo)
+	case 2<<4 | 7:
+		tileF32P_7x2(w, ldw, x, ldx, k, out, ldo)
+	case 2<<4 | 8:
+		tileF32P_8x2(w, ldw, x, ldx, k, out, ldo)
+	default:
+		panic("kernels: no F32P tile for this shape")
+	}
+}
+
+// tileBF16XP_1x1 computes a 1-weight-row × 1-activation-row dot-product tile: bf16 weights widened exactly × f32 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileBF16XP_1x1(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileBF16XP_2x1 computes a 2-weight-row × 1-activation-row dot-product tile: bf16 weights widened exactly × f32 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileBF16XP_2x1(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileBF16XP_3x1 computes a 3-weight-row × 1-activation-row dot-product tile: bf16 weights widened exactly × f32 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileBF16XP_3x1(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileBF16XP_4x1 computes a 4-weight-row × 1-activation-row dot-product tile: bf16 weights widened exactly × f32 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileBF16XP_4x1(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileBF16XP_5x1 computes a 5-weight-row × 1-activation-row dot-product tile: bf16 weights widened exactly × f32 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileBF16XP_5x1(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileBF16XP_6x1 computes a 6-weight-row × 1-activation-row dot-product tile: bf16 weights widened exactly × f32 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileBF16XP_6x1(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileBF16XP_7x1 computes a 7-weight-row × 1-activation-row dot-product tile: bf16 weights widened exactly × f32 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileBF16XP_7x1(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileBF16XP_8x1 computes a 8-weight-row × 1-activation-row dot-product tile: bf16 weights widened exactly × f32 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileBF16XP_8x1(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileBF16XP_1x2 computes a 1-weight-row × 2-activation-row dot-product tile: bf16 weights widened exactly × f32 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileBF16XP_1x2(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileBF16XP_2x2 computes a 2-weight-row × 2-activation-row dot-product tile: bf16 weights widened exactly × f32 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileBF16XP_2x2(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileBF16XP_3x2 computes a 3-weight-row × 2-activation-row dot-product tile: bf16 weights widened exactly × f32 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileBF16XP_3x2(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileBF16XP_4x2 computes a 4-weight-row × 2-activation-row dot-product tile: bf16 weights widened exactly × f32 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileBF16XP_4x2(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileBF16XP_5x2 computes a 5-weight-row × 2-activation-row dot-product tile: bf16 weights widened exactly × f32 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileBF16XP_5x2(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileBF16XP_6x2 computes a 6-weight-row × 2-activation-row dot-product tile: bf16 weights widened exactly × f32 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileBF16XP_6x2(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileBF16XP_7x2 computes a 7-weight-row × 2-activation-row dot-product tile: bf16 weights widened exactly × f32 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileBF16XP_7x2(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileBF16XP_8x2 computes a 8-weight-row × 2-activation-row dot-product tile: bf16 weights widened exactly × f32 activations, weights prefetched ahead (decode GEMV). ld* are row strides in bytes.
+//
+//go:noescape
+func tileBF16XP_8x2(w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// tileBF16XP calls the rm×rn bf16 weights widened exactly × f32 activations, weights prefetched ahead (decode GEMV) tile (1 ≤ rn ≤ 2, 1 ≤ rm ≤ tileRows(rn)).
+func tileBF16XP(rm, rn int, w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr) {
+	switch rn<<4 | rm {
+	case 1<<4 | 1:
+		tileBF16XP_1x1(w, ldw, x, ldx, k, out, ldo)
+	case 1<<4 | 2:
+		tileBF16XP_2x1(w, ldw, x, ldx, k, out, ldo)
+	case 1<<4 | 3:
+		tileBF16XP_3x1(w, ldw, x, ldx, k, out, ldo)
+	case 1<<4 | 4:
+		tileBF16XP_4x1(w, ldw, x, ldx, k, out, ldo)
+	case 1<<4 | 5:
+		tileBF16XP_5x1(w, ldw, x, ldx, k, out, ldo)
+	case 1<<4 | 6:
+		tileBF16XP_6x1(w, ldw, x, ldx, k, out, ldo)
+	case 1<<4 | 7:
+		tileBF16XP_7x1(w, ldw, x, ldx, k, out, ldo)
+	case 1<<4 | 8:
+		tileBF16XP_8x1(w, ldw, x, ldx, k, out, ldo)
+	case 2<<4 | 1:
+		tileBF16XP_1x2(w, ldw, x, ldx, k, out, ldo)
+	case 2<<4 | 2:
+		tileBF16XP_2x2(w, ldw, x, ldx, k, out, ldo)
+	case 2<<4 | 3:
+		tileBF16XP_3x2(w, ldw, x, ldx, k, out, ldo)
+	case 2<<4 | 4:
+		tileBF16XP_4x2(w, ldw, x, ldx, k, out, ldo)
+	case 2<<4 | 5:
+		tileBF16XP_5x2(w, ldw, x, ldx, k, out, ldo)
+	case 2<<4 | 6:
+		tileBF16XP_6x2(w, ldw, x, ldx, k, out, ldo)
+	case 2<<4 | 7:
+		tileBF16XP_7x2(w, ldw, x, ldx, k, out, ldo)
+	case 2<<4 | 8:
+		tileBF16XP_8x2(w, ldw, x, ldx, k, out, ldo)
+	default:
+		panic("kernels: no BF16XP tile for this shape")
 	}
 }
 

@@ -1,0 +1,119 @@
+package kernels
+
+import (
+	"errors"
+	"runtime"
+	"sync"
+	"time"
+)
+
+// ErrNoProbes is returned by the ceiling probes on machines without the
+// AVX-512 assembly they are written in.
+var ErrNoProbes = errors.New("kernels: ceiling probes need amd64 with AVX-512 BF16")
+
+// Probe names a machine ceiling measured by a tight assembly loop.
+type Probe string
+
+// The ceilings every kernel is compared against.
+const (
+	ProbeFMA   Probe = "fp32-fma"       // GFLOP/s of independent 512-bit FMAs
+	ProbeBF16  Probe = "bf16-dpbf16"    // GFLOP/s of independent VDPBF16PS (64 FLOP each)
+	ProbeReadB Probe = "read-bandwidth" // GB/s of streaming 512-bit loads over a buffer
+)
+
+// Unit returns "GFLOP/s" or "GB/s".
+func (p Probe) Unit() string {
+	if p == ProbeReadB {
+		return "GB/s"
+	}
+	return "GFLOP/s"
+}
+
+// MeasureCompute returns the best of trials measurements of a compute
+// ceiling (ProbeFMA or ProbeBF16) with threads goroutines running at once,
+// each for about d.
+func MeasureCompute(p Probe, threads, trials int, d time.Duration) (float64, error) {
+	if !haveProbes() {
+		return 0, ErrNoProbes
+	}
+	chunk := fmaChunk
+	if p == ProbeBF16 {
+		chunk = dpChunk
+	} else if p != ProbeFMA {
+		return 0, errors.New("kernels: not a compute probe: " + string(p))
+	}
+	// Calibrate: calls per thread for about d.
+	t0 := time.Now()
+	chunk()
+	per := max(time.Since(t0), time.Microsecond)
+	calls := max(1, int(d/per))
+	best := 0.0
+	for range max(1, trials) {
+		rate := parallel(threads, func(int) float64 {
+			var f float64
+			for range calls {
+				f += chunk()
+			}
+			return f
+		})
+		best = max(best, rate/1e9)
+	}
+	return best, nil
+}
+
+// MeasureRead returns the best of trials read-bandwidth measurements in
+// GB/s: threads goroutines each stream their share of buf (which should be
+// far larger than the last-level cache) reps times.
+func MeasureRead(buf []byte, threads, reps, trials int) (float64, error) {
+	if !haveProbes() {
+		return 0, ErrNoProbes
+	}
+	threads = max(1, threads)
+	share := len(buf) / threads / probeAlign * probeAlign
+	if share == 0 {
+		return 0, errors.New("kernels: read-bandwidth buffer too small")
+	}
+	best := 0.0
+	for range max(1, trials) {
+		rate := parallel(threads, func(t int) float64 {
+			var b float64
+			for range max(1, reps) {
+				b += readSlice(buf[t*share : (t+1)*share])
+			}
+			return b
+		})
+		best = max(best, rate/1e9)
+	}
+	return best, nil
+}
+
+// parallel runs work on threads goroutines locked to OS threads, started
+// together, and returns the summed work per second of wall time.
+func parallel(threads int, work func(thread int) float64) float64 {
+	threads = max(1, threads)
+	var ready, done sync.WaitGroup
+	start := make(chan struct{})
+	total := make([]float64, threads)
+	ready.Add(threads)
+	done.Add(threads)
+	for t := range threads {
+		go func() {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			defer done.Done()
+			ready.Done()
+			<-start
+			total[t] = work(t)
+		}()
+	}
+	ready.Wait()
+	t0 := time.Now()
+	close(start)
+	done.Wait()
+	el := time.Since(t0).Seconds()
+	var sum float64
+	for _, v := range total {
+		sum += v
+	}
+	return sum / el
+}
