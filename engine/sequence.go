@@ -55,6 +55,8 @@ type Steps struct {
 // Forward appends ids to the sequence and runs all R steps over them,
 // writing each step's K/V into its cache slots. With lastOnly, only the
 // last position's hidden states are returned (generation); otherwise all.
+// After an error (including cancellation of ctx) the cache may be partly
+// written and the Sequence must be discarded.
 func (s *Sequence) Forward(ctx context.Context, ids []int, lastOnly bool) (*Steps, error) {
 	m, net := s.m, s.m.net
 	T := len(ids)

@@ -208,7 +208,12 @@ func (b *Backend) needTokenizer(kind backends.Kind) error {
 	return nil
 }
 
-// Generate implements backends.Backend. Sample i of N uses seed Seed+i.
+// DefaultMaxTokens bounds generation when a request leaves MaxTokens at 0
+// (lm-eval's default max_gen_toks).
+const DefaultMaxTokens = 256
+
+// Generate implements backends.Backend. Sample i of N uses seed Seed+i;
+// MaxTokens 0 means DefaultMaxTokens.
 func (b *Backend) Generate(ctx context.Context, req *backends.GenerateRequest) (*backends.GenerateResponse, error) {
 	start := time.Now()
 	if err := b.needTokenizer(backends.KindGenerate); err != nil {
@@ -229,11 +234,15 @@ func (b *Backend) Generate(ctx context.Context, req *backends.GenerateRequest) (
 	}
 	ids := b.m.Tokenizer().Encode(prompt)
 	n := max(1, req.N)
+	maxTokens := req.MaxTokens
+	if maxTokens <= 0 {
+		maxTokens = DefaultMaxTokens
+	}
 	resp := &backends.GenerateResponse{Usage: backends.Usage{PromptTokens: len(ids)}}
 	for i := range n {
 		g, err := b.m.Generate(ctx, ids, engine.GenerateOptions{
 			Sampling:  engine.Sampling{Temperature: req.Temperature, TopK: req.TopK, TopP: req.TopP, MinP: req.MinP},
-			MaxTokens: req.MaxTokens, Seed: req.Seed + int64(i), Stop: req.Stop, R: R, Q: q,
+			MaxTokens: maxTokens, Seed: req.Seed + int64(i), Stop: req.Stop, R: R, Q: q,
 		})
 		if err != nil {
 			return nil, err

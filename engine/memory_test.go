@@ -1,0 +1,67 @@
+package engine
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"unsafe"
+
+	"github.com/ouroeval/ouroeval/engine/enginetest"
+	"github.com/ouroeval/ouroeval/engine/safetensors"
+)
+
+// TestZeroCopy checks that bf16 weight matrices are views of the mapped
+// file, not float32 copies (resident memory ≈ file size + KV cache).
+func TestZeroCopy(t *testing.T) {
+	m := load(t, writeSpec(t, enginetest.Tiny("ouro", safetensors.BF16)))
+	for _, c := range []struct {
+		name string
+		u16  []uint16
+	}{
+		{"model.layers.0.self_attn.q_proj.weight", m.net.layers[0].q.w.U16},
+		{"model.layers.1.mlp.down_proj.weight", m.net.layers[1].down.w.U16},
+		{"lm_head.weight", m.net.head.U16},
+		{"model.embed_tokens.weight", m.net.embed.U16},
+	} {
+		tn, _ := m.ck.Tensor(c.name)
+		if len(c.u16) == 0 || unsafe.Pointer(&c.u16[0]) != unsafe.Pointer(&tn.Data[0]) {
+			t.Errorf("%s is not a zero-copy view of the file", c.name)
+		}
+	}
+}
+
+// TestOuroEOS: Ouro stops on both <|endoftext|> (0) and <|im_end|> (2).
+func TestOuroEOS(t *testing.T) {
+	m := load(t, filepath.Join("testdata", "golden", "ouro-f32"))
+	eos := map[int]bool{}
+	for _, id := range m.EOS() {
+		eos[id] = true
+	}
+	if !eos[0] || !eos[2] || len(eos) != 2 {
+		t.Errorf("EOS %v, want [0 2]", m.EOS())
+	}
+	// Text-level scoring with the checkpoint's tokenizer agrees with the
+	// id-level call on the lm-eval split.
+	ctx := context.Background()
+	tok := m.Tokenizer()
+	s, err := m.LogLikelihood(ctx, "The cat sat on the ", "mat", ScoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := tok.Encode("The cat sat on the mat")
+	n := len(tok.Encode("The cat sat on the"))
+	s2, err := m.LogLikelihoodIDs(ctx, whole[:n], whole[n:], ScoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.LogProb != s2.LogProb || s.Tokens != len(whole)-n {
+		t.Errorf("text %+v vs ids %+v", s, s2)
+	}
+	g, err := m.Generate(ctx, tok.Encode("Once"), GenerateOptions{MaxTokens: 6, Stop: []string{"e"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.FinishReason == "stop" && g.StopToken < 0 && len(g.Text) > 0 && g.Text[len(g.Text)-1] == 'e' {
+		t.Errorf("stop string not cut: %q", g.Text)
+	}
+}
