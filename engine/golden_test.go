@@ -136,43 +136,78 @@ func loadGoldens(t *testing.T) []*goldenFile {
 }
 
 // kernelPaths returns the kernel paths to test: $OUROEVAL_KERNELS alone when
-// set, else generic plus the AVX-512 paths when this CPU runs them.
-func kernelPaths() []string {
+// set, else every path kernels.Open accepts on this machine, once per
+// distinct implementation (an alias such as "avx512", which resolves to one
+// of the AVX-512 methods, is not run twice).
+func kernelPaths(t *testing.T) []string {
 	if p := os.Getenv(kernels.EnvVar); p != "" && p != "auto" {
 		return []string{p}
 	}
-	paths := []string{"generic"}
-	if kernels.HasAVX512() {
-		paths = append(paths, "avx512", "avx512-exact")
+	var paths []string
+	seen := map[string]bool{}
+	for _, p := range kernels.Paths {
+		if p == "auto" {
+			continue
+		}
+		k, err := kernels.Open(p, 1)
+		if err != nil {
+			t.Logf("kernel path %s not available here: %v", p, err)
+			continue
+		}
+		name := k.Name()
+		k.Close()
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		if k2, err := kernels.Open(name, 1); err == nil {
+			k2.Close()
+			p = name // name the subtests by the implementation, not the alias
+		}
+		paths = append(paths, p)
 	}
 	return paths
 }
 
-// roundsActivations reports whether a kernel path rounds f32 activations to
-// bf16 before multiplying them with bf16 weights (VDPBF16PS), which no
-// f32-activation reference can match within 2e-3 (see README).
-func roundsActivations(path string) bool { return path == "avx512" }
+// roundsActivations reports whether k rounds f32 activations to bf16 before
+// multiplying them with bf16 weights (a VDPBF16PS method), which no
+// f32-activation reference can match within 2e-3 (see
+// engine/reference/README.md). It asks the kernels themselves: 64 × bf16(1)
+// · (1 + 2⁻¹⁰) is 64.0625 exactly, and 64 when 1 + 2⁻¹⁰ is first rounded to
+// bf16 (7 fraction bits).
+func roundsActivations(k kernels.Kernels) bool {
+	const n = 64
+	w := &kernels.Matrix{DType: kernels.BF16, Rows: 1, Cols: n, U16: make([]uint16, n)}
+	x := make([]float32, n)
+	for i := range n {
+		w.U16[i] = 0x3F80 // 1.0
+		x[i] = 1 + 1.0/1024
+	}
+	out := make([]float32, 1)
+	k.MatMul(out, x, 1, w)
+	return out[0] < 64.03
+}
 
 // forEachModel runs fn for every golden checkpoint under every kernel path.
-// The exact checks (strict) skip BF16 checkpoints on a path that rounds
+// The exact checks (strict) skip BF16 checkpoints on kernels that round
 // activations to bf16: TestGoldenBF16ActivationRounding covers those.
 func forEachModel(t *testing.T, strict bool, fn func(t *testing.T, g *goldenFile, m *engine.Model, tol tolerances)) {
 	goldens := loadGoldens(t)
-	for _, path := range kernelPaths() {
+	for _, path := range kernelPaths(t) {
 		for _, g := range goldens {
 			t.Run(path+"/"+g.Checkpoint, func(t *testing.T) {
-				if strict && g.WeightsDType == "BF16" && roundsActivations(path) {
-					t.Skipf("kernel path %s rounds activations to bf16 for bf16 weights; the reference's simulation of that "+
-						"rounding is %.3g from the exact reference in log-prob on this checkpoint, far above the 2e-3 of "+
-						"issue 3 point 12, so the exact checks run on generic and avx512-exact only and "+
-						"TestGoldenBF16ActivationRounding covers this path (engine/reference/README.md)",
-						path, g.ToleranceStudy["kernel_sim_max_logprob_diff"])
-				}
 				k, err := kernels.Open(path, 2)
 				if err != nil {
 					t.Fatalf("kernels %s: %v", path, err)
 				}
 				defer k.Close()
+				if strict && g.WeightsDType == "BF16" && roundsActivations(k) {
+					t.Skipf("kernel path %s (%s) rounds activations to bf16 for bf16 weights; the reference's simulation of that "+
+						"rounding is %.3g from the exact reference in log-prob on this checkpoint, far above the 2e-3 of "+
+						"issue 3 point 12, so the exact checks skip it and TestGoldenBF16ActivationRounding covers it "+
+						"(engine/reference/README.md)",
+						path, k.Name(), g.ToleranceStudy["kernel_sim_max_logprob_diff"])
+				}
 				m, err := engine.Load(context.Background(), filepath.Join(goldenDir, g.Checkpoint), engine.LoadOptions{Kernels: k})
 				if err != nil {
 					t.Fatalf("load %s: %v", g.Checkpoint, err)
@@ -644,7 +679,7 @@ func TestGoldenFilesComplete(t *testing.T) {
 // the exact reference.
 func TestGoldenBF16ActivationRounding(t *testing.T) {
 	forEachModel(t, false, func(t *testing.T, g *goldenFile, m *engine.Model, tol tolerances) {
-		if g.WeightsDType != "BF16" || !roundsActivations(m.Kernels().Name()) {
+		if g.WeightsDType != "BF16" || !roundsActivations(m.Kernels()) {
 			t.Skip("only bf16 checkpoints on a path that rounds activations to bf16")
 		}
 		ctx := context.Background()
