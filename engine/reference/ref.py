@@ -6,12 +6,13 @@ Sources of truth: ../shared/design/ouro-model.md (§1.1 Ouro order of operations
 transformers' modeling_llama.py / modeling_qwen2.py / modeling_qwen3.py / modeling_rope_utils.py
 and the Ouro remote code modeling_ouro.py.
 
-Two activation dtypes:
+Activation dtypes:
 
-* ``act=torch.float32`` (the golden "compute": "f32"): every weight is widened to float32 (exact
-  for bf16) and every activation is float32. This is what transformers computes when a checkpoint is
-  loaded with ``torch_dtype=torch.float32`` (its historical default) and what the Go engine computes
-  (bf16 weights, f32 activations).
+* ``act=torch.float32``: every weight is widened to float32 (exact for bf16) and every activation
+  is float32. This is what transformers computes when a checkpoint is loaded with
+  ``torch_dtype=torch.float32`` (its historical default) and what the Go engine computes (bf16
+  weights, f32 activations). The goldens are this graph evaluated with ``act=torch.float64``
+  (see the end of this docstring).
 * ``act=torch.bfloat16`` ("hf_bf16"): what transformers computes with ``torch_dtype=bfloat16``.
   The casting points, in order, are (HF code → here):
     - embedding lookup returns bf16 rows;
