@@ -2,6 +2,7 @@ package harness
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -435,7 +436,7 @@ func (r *runner) runJob(ctx context.Context, m *model, t *taskRun, s Setting, w 
 
 	type done struct {
 		i   int
-		rec []byte
+		rec *bytes.Buffer
 	}
 	results := make(chan done, 64)
 	// In-flight requests finish even after an interrupt.
@@ -460,18 +461,18 @@ func (r *runner) runJob(ctx context.Context, m *model, t *taskRun, s Setting, w 
 					return err
 				}
 				jo.docs[i] = out
-				line, err := json.Marshal(rec)
+				line, err := encodeRecord(rec)
 				if err != nil {
 					fatal.CompareAndSwap(nil, err)
 					return err
 				}
-				results <- done{i, append(line, '\n')}
+				results <- done{i, line}
 				return nil
 			})
 		}
 		g.Wait()
 	}()
-	pending := make([][]byte, n)
+	pending := make([]*bytes.Buffer, n)
 	next := 0
 	var werr error
 	var scoreSum float64
@@ -490,8 +491,9 @@ func (r *runner) runJob(ctx context.Context, m *model, t *taskRun, s Setting, w 
 		bar.Add(len(td.samples[d.i].Requests), running)
 		for next < n && pending[next] != nil {
 			if werr == nil {
-				_, werr = w.Write(pending[next])
+				_, werr = w.Write(pending[next].Bytes())
 			}
+			bufPool.Put(pending[next])
 			pending[next] = nil
 			next++
 		}
@@ -510,6 +512,22 @@ func (r *runner) runJob(ctx context.Context, m *model, t *taskRun, s Setting, w 
 	r.outcome[jobKey{m.label, t.task.Name, s.Key()}] = jo
 	r.mu.Unlock()
 	return nil
+}
+
+// bufPool recycles record encoding buffers.
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// encodeRecord encodes rec as one JSON line into a pooled buffer.
+func encodeRecord(rec *Record) (*bytes.Buffer, error) {
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(rec); err != nil {
+		bufPool.Put(buf)
+		return nil, err
+	}
+	return buf, nil
 }
 
 // withOptions returns a copy of req carrying the setting's options.
@@ -652,6 +670,11 @@ func (r *runner) evalDoc(ctx context.Context, m *model, t *Task, td *taskData, i
 	}
 	out := docOutcome{breakdown: smp.Breakdown}
 	in := &ScoreInput{OutputType: t.OutputType, Gold: smp.Target, GoldIndex: smp.GoldIndex, Golds: smp.Golds, Choices: smp.Choices}
+	if t.OutputType != "generate_until" {
+		in.LogLikelihoods = make([]float64, 0, len(smp.Requests))
+		in.IsGreedy = make([]bool, 0, len(smp.Requests))
+		in.Tokens = make([]int, 0, len(smp.Requests))
+	}
 	var steps []int
 	var errs []string
 	rec.Responses = make([]ResponseRecord, len(smp.Requests))

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"github.com/olekukonko/tablewriter"
 
 	"github.com/ouroeval/ouroeval/tasks"
+	"github.com/ouroeval/ouroeval/tasks/procedural"
 )
 
 func tasksCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -162,9 +162,9 @@ func defaultDataDir() string {
 	return "data"
 }
 
-// tasksDump writes documents of a procedural task's split as JSON lines:
-// the micro models' training data comes from the same generators as the
-// evaluation sets.
+// tasksDump writes documents of a procedural task's split as JSON lines
+// (procedural.Dump's format): the micro models' training data comes from
+// the same generators as the evaluation sets.
 func tasksDump(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("tasks dump", stderr)
 	var cf catalogFlags
@@ -206,20 +206,8 @@ func tasksDump(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		s = uint64(*seed)
 	}
 	w := bufio.NewWriter(stdout)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	for i := 0; i < *n; i++ {
-		if i%1024 == 0 && ctx.Err() != nil {
-			w.Flush()
-			return ctx.Err()
-		}
-		d, err := g.Doc(*split, s, i)
-		if err != nil {
-			return fmt.Errorf("task %s: generator %s: split %s: doc %d: %w", t.Name, g.Name(), *split, i, err)
-		}
-		if err := enc.Encode(map[string]any{"task": t.Name, "split": *split, "seed": s, "index": i, "doc": d}); err != nil {
-			return err
-		}
+	if err := procedural.Dump(w, g, *split, *n, s); err != nil {
+		return fmt.Errorf("task %s: %w", t.Name, err)
 	}
 	return w.Flush()
 }
