@@ -302,13 +302,13 @@ func (r *renderer) applyTest(name string, v any, args []any, line int) (bool, er
 		return false, nil
 	case "iterable":
 		switch v.(type) {
-		case []any, *dict, string:
+		case []any, tuple, *dict, string:
 			return true, nil
 		}
 		return false, nil
 	case "sequence":
 		switch v.(type) {
-		case []any, *dict, string:
+		case []any, tuple, *dict, string:
 			return true, nil
 		}
 		return false, nil
@@ -564,8 +564,8 @@ func (r *renderer) filter(name string, v any, args []any, kw *dict, line int) (a
 		}
 		m := math.Pow(10, float64(p))
 		switch str(a.get(1, "common")) {
-		case "common":
-			return math.Round(f*m) / m, nil
+		case "common": // Python's round(): half to even
+			return math.RoundToEven(f*m) / m, nil
 		case "floor":
 			return math.Floor(f*m) / m, nil
 		case "ceil":
@@ -602,7 +602,7 @@ func (r *renderer) filter(name string, v any, args []any, kw *dict, line int) (a
 			pos = 1
 		}
 		cs := truthy(a.get(0, false))
-		err = sortValues(items, func(x any) any { return x.([]any)[pos] }, cs, truthy(a.get(2, false)))
+		err = sortValues(items, func(x any) any { l, _ := asList(x); return l[pos] }, cs, truthy(a.get(2, false)))
 		return items, err
 	case "sort":
 		a, err := sp("reverse", "case_sensitive", "attribute")
@@ -827,7 +827,7 @@ func (r *renderer) attrPath(v, attr any, line int) (any, error) {
 func dictItems(d *dict) []any {
 	out := make([]any, len(d.keys))
 	for i, k := range d.keys {
-		out[i] = []any{k, d.vals[k]}
+		out[i] = tuple{k, d.vals[k]}
 	}
 	return out
 }
@@ -855,7 +855,7 @@ func sortValues(items []any, key func(any) any, caseSensitive, reverse bool) err
 }
 
 func length(v any) (int, error) {
-	switch x := v.(type) {
+	switch x := untuple(v).(type) {
 	case string:
 		return utf8.RuneCountInString(x), nil
 	case []any:
@@ -1001,7 +1001,7 @@ func (r *renderer) tojson(v any, a *argSpec) (any, error) {
 		itemSep = ","
 	}
 	if seps := a.get(2, nil); seps != nil {
-		l, ok := seps.([]any)
+		l, ok := asList(seps)
 		if !ok || len(l) != 2 {
 			return nil, errors.New("separators must be an (item_separator, key_separator) pair")
 		}
@@ -1049,7 +1049,7 @@ var methodNames = map[string][]string{
 
 func isMethod(recv any, name string) bool {
 	var kinds []string
-	switch recv.(type) {
+	switch untuple(recv).(type) {
 	case string:
 		kinds = []string{"str"}
 	case *dict:
@@ -1070,7 +1070,7 @@ func isMethod(recv any, name string) bool {
 func callMethod(recv any, name string, args []any, kw *dict) (any, error) {
 	what := typeName(recv) + "." + name + "()"
 	sp := func(names ...string) (*argSpec, error) { return spec(what, args, kw, names...) }
-	switch x := recv.(type) {
+	switch x := untuple(recv).(type) {
 	case string:
 		return strMethod(x, name, sp)
 	case *dict:
@@ -1148,7 +1148,7 @@ func strMethod(s, name string, sp func(...string) (*argSpec, error)) (any, error
 			sub = b.String()
 		}
 		var cands []any
-		switch p := a.get(0, nil).(type) {
+		switch p := untuple(a.get(0, nil)).(type) {
 		case string:
 			cands = []any{p}
 		case []any:
@@ -1358,33 +1358,44 @@ func pySplit(s, sep string, hasSep bool, maxsplit int, fromRight bool) []string 
 		}
 		return append([]string{s}, out...)
 	}
-	// Whitespace splitting: runs of whitespace, no empty strings.
-	fields := strings.FieldsFunc(s, pyIsSpace)
-	if maxsplit < 0 || len(fields) <= maxsplit+1 {
+	// Whitespace splitting: runs of whitespace, no empty strings; the
+	// unsplit remainder keeps its inner and far-side whitespace.
+	if maxsplit < 0 {
+		fields := strings.FieldsFunc(s, pyIsSpace)
 		if fields == nil {
 			return []string{}
 		}
 		return fields
 	}
+	out := []string{}
+	rest := s
 	if !fromRight {
-		rest := s
-		var out []string
 		for len(out) < maxsplit {
 			rest = strings.TrimLeftFunc(rest, pyIsSpace)
 			i := strings.IndexFunc(rest, pyIsSpace)
+			if i < 0 {
+				break
+			}
 			out = append(out, rest[:i])
 			rest = rest[i:]
 		}
-		return append(out, strings.TrimLeftFunc(rest, pyIsSpace))
+		if rest = strings.TrimLeftFunc(rest, pyIsSpace); rest != "" {
+			out = append(out, rest)
+		}
+		return out
 	}
-	rest := s
-	var out []string
 	for len(out) < maxsplit {
 		rest = strings.TrimRightFunc(rest, pyIsSpace)
 		i := strings.LastIndexFunc(rest, pyIsSpace)
+		if i < 0 {
+			break
+		}
 		_, n := utf8.DecodeRuneInString(rest[i:])
 		out = append([]string{rest[i+n:]}, out...)
 		rest = rest[:i+n]
 	}
-	return append([]string{strings.TrimRightFunc(rest, pyIsSpace)}, out...)
+	if rest = strings.TrimRightFunc(rest, pyIsSpace); rest != "" {
+		out = append([]string{rest}, out...)
+	}
+	return out
 }

@@ -129,7 +129,7 @@ func (r *renderer) execNode(n node, sc *scope) error {
 			sc.vars[n.names[0]] = v
 			return nil
 		}
-		l, ok := v.([]any)
+		l, ok := asList(v)
 		if !ok || len(l) != len(n.names) {
 			return r.errorf(n.line, "cannot unpack %s into %d names", typeName(v), len(n.names))
 		}
@@ -187,13 +187,15 @@ func (r *renderer) execFor(n *forNode, sc *scope) error {
 	if err != nil {
 		return r.errorf(n.line, "for: %v", err)
 	}
+	// Each iteration gets a fresh scope: assignments in the body do not
+	// carry over to the next iteration or out of the loop (Jinja semantics).
 	inner := &scope{vars: map[string]any{}, parent: sc}
 	bind := func(item any) error {
 		if len(n.targets) == 1 {
 			inner.vars[n.targets[0]] = item
 			return nil
 		}
-		l, ok := item.([]any)
+		l, ok := asList(item)
 		if !ok || len(l) != len(n.targets) {
 			return r.errorf(n.line, "for: cannot unpack %s into %d names", typeName(item), len(n.targets))
 		}
@@ -224,6 +226,7 @@ func (r *renderer) execFor(n *forNode, sc *scope) error {
 	loop := &loopInfo{length: len(items), items: items}
 	for i, item := range items {
 		loop.index0 = i
+		inner = &scope{vars: map[string]any{}, parent: sc}
 		inner.vars["loop"] = loop
 		if err := bind(item); err != nil {
 			return err
@@ -242,7 +245,7 @@ func (r *renderer) execFor(n *forNode, sc *scope) error {
 
 // iterate returns the elements a for loop visits.
 func iterate(v any) ([]any, error) {
-	switch x := v.(type) {
+	switch x := untuple(v).(type) {
 	case []any:
 		return x, nil
 	case *dict:
@@ -276,6 +279,9 @@ func (r *renderer) eval(x expr, sc *scope) (any, error) {
 				return nil, err
 			}
 			l[i] = v
+		}
+		if x.tuple {
+			return tuple(l), nil
 		}
 		return l, nil
 	case *dictExpr:
@@ -544,7 +550,7 @@ func (r *renderer) loopAttr(l *loopInfo, name string, line int) (any, error) {
 
 // getItem implements obj[idx]: item first, then attribute.
 func (r *renderer) getItem(obj, idx any, line int, src expr) (any, error) {
-	switch o := obj.(type) {
+	switch o := untuple(obj).(type) {
 	case undefined:
 		return nil, r.errorf(line, "%s is undefined (cannot read item %s)", exprName(src), repr(idx))
 	case []any:
@@ -622,7 +628,7 @@ func (r *renderer) evalSlice(x *sliceExpr, sc *scope) (any, error) {
 	}
 	var seq []any
 	var rs []rune
-	switch o := obj.(type) {
+	switch o := untuple(obj).(type) {
 	case []any:
 		seq = o
 	case string:
@@ -822,9 +828,10 @@ func binaryOp(op string, l, r any) (any, error) {
 			if b, ok := r.(string); ok {
 				return a + b, nil
 			}
-		case []any:
-			if b, ok := r.([]any); ok {
-				out := append(append([]any(nil), a...), b...)
+		case []any, tuple:
+			la, _ := asList(a)
+			if b, ok := asList(r); ok {
+				out := append(append([]any(nil), la...), b...)
 				return out, nil
 			}
 		}
@@ -839,7 +846,7 @@ func binaryOp(op string, l, r any) (any, error) {
 				return strings.Repeat(s, int(max(n, 0))), nil
 			}
 		}
-		if s, ok := l.([]any); ok {
+		if s, ok := asList(l); ok {
 			if n, ok := asInt(r); ok {
 				var out []any
 				for k := int64(0); k < n; k++ {
@@ -944,7 +951,7 @@ func asFloat(v any) (float64, bool) {
 
 // percentFormat implements the common "%s"/"%d" string formatting.
 func percentFormat(format string, arg any) (any, error) {
-	args, ok := arg.([]any)
+	args, ok := asList(arg)
 	if !ok {
 		args = []any{arg}
 	}
@@ -991,6 +998,7 @@ func percentFormat(format string, arg any) (any, error) {
 
 // equal is Python's ==.
 func equal(a, b any) bool {
+	a, b = untuple(a), untuple(b)
 	switch x := a.(type) {
 	case nil:
 		return b == nil
@@ -1075,8 +1083,8 @@ func order(a, b any) (int, error) {
 			return strings.Compare(as, bs), nil
 		}
 	}
-	if al, ok := a.([]any); ok {
-		if bl, ok := b.([]any); ok {
+	if al, ok := asList(a); ok {
+		if bl, ok := asList(b); ok {
 			for i := 0; i < len(al) && i < len(bl); i++ {
 				if !equal(al[i], bl[i]) {
 					return order(al[i], bl[i])
@@ -1090,7 +1098,7 @@ func order(a, b any) (int, error) {
 
 // contains implements "needle in container".
 func contains(container, needle any) (bool, error) {
-	switch c := container.(type) {
+	switch c := untuple(container).(type) {
 	case string:
 		n, ok := needle.(string)
 		if !ok {

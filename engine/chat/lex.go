@@ -27,6 +27,11 @@ type seg struct {
 // Hugging Face configures it: trim_blocks and lstrip_blocks on, "-" strips
 // all whitespace on its side, "+" disables lstrip_blocks for the tag.
 func split(src string) ([]seg, error) {
+	// Jinja normalizes newlines in template data to "\n" and, without
+	// keep_trailing_newline, drops one trailing newline.
+	src = strings.ReplaceAll(src, "\r\n", "\n")
+	src = strings.ReplaceAll(src, "\r", "\n")
+	src = strings.TrimSuffix(src, "\n")
 	var segs []seg
 	line := 1
 	pos := 0

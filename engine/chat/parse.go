@@ -75,7 +75,10 @@ type nameExpr struct {
 	name string
 	line int
 }
-type listExpr struct{ items []expr }
+type listExpr struct {
+	items []expr
+	tuple bool
+}
 type dictExpr struct{ keys, vals []expr }
 type attrExpr struct {
 	x    expr
@@ -546,7 +549,7 @@ func (ts *tokStream) parseTuple() (expr, error) {
 		}
 		items = append(items, y)
 	}
-	return &listExpr{items}, nil
+	return &listExpr{items: items, tuple: true}, nil
 }
 
 // parseExpr parses a conditional expression: or-expr [if or-expr [else expr]].
@@ -695,20 +698,28 @@ func (ts *tokStream) parsePow() (expr, error) {
 }
 
 func (ts *tokStream) parseUnary() (expr, error) {
+	return ts.parseUnaryFiltered(true)
+}
+
+// parseUnaryFiltered follows Jinja: in "-x|f" the filter applies to -x.
+func (ts *tokStream) parseUnaryFiltered(withFilter bool) (expr, error) {
+	var x expr
 	if ts.isOp("-") || ts.isOp("+") {
 		t := ts.next()
-		x, err := ts.parseUnary()
+		y, err := ts.parseUnaryFiltered(false)
 		if err != nil {
 			return nil, err
 		}
-		return &unaryExpr{op: t.s, x: x, line: t.line}, nil
+		x = &unaryExpr{op: t.s, x: y, line: t.line}
+	} else {
+		var err error
+		if x, err = ts.parsePrimary(); err != nil {
+			return nil, err
+		}
 	}
-	x, err := ts.parsePrimary()
-	if err != nil {
-		return nil, err
-	}
-	if x, err = ts.parsePostfix(x); err != nil {
-		return nil, err
+	x, err := ts.parsePostfix(x)
+	if err != nil || !withFilter {
+		return x, err
 	}
 	return ts.parseFilters(x)
 }
@@ -740,7 +751,7 @@ func (ts *tokStream) parsePrimary() (expr, error) {
 		switch t.s {
 		case "(":
 			if ts.acceptOp(")") {
-				return &listExpr{}, nil
+				return &listExpr{tuple: true}, nil
 			}
 			x, err := ts.parseExpr()
 			if err != nil {
@@ -758,7 +769,7 @@ func (ts *tokStream) parsePrimary() (expr, error) {
 					}
 					items = append(items, y)
 				}
-				x = &listExpr{items}
+				x = &listExpr{items: items, tuple: true}
 			}
 			return x, ts.expectOp(")")
 		case "[":
@@ -930,7 +941,7 @@ func (ts *tokStream) parseFilters(x expr) (expr, error) {
 				}
 				te.args = args
 			} else if p := ts.peek(); p.kind == tokString || p.kind == tokInt || p.kind == tokFloat ||
-				p.kind == tokName && !isKeyword(p.s) {
+				p.kind == tokName && !isKeyword(p.s) || p.kind == tokOp && (p.s == "[" || p.s == "{") {
 				// "x is divisibleby 3", "x is sameas none"
 				arg, err := ts.parsePrimary()
 				if err != nil {

@@ -23,6 +23,28 @@ import (
 
 type undefined struct{ name string }
 
+// tuple is a Python tuple: a list that prints with parentheses.
+type tuple []any
+
+// asList returns the elements of a list or tuple.
+func asList(v any) ([]any, bool) {
+	switch x := v.(type) {
+	case []any:
+		return x, true
+	case tuple:
+		return x, true
+	}
+	return nil, false
+}
+
+// untuple turns a tuple into a list and leaves other values alone.
+func untuple(v any) any {
+	if t, ok := v.(tuple); ok {
+		return []any(t)
+	}
+	return v
+}
+
 type dict struct {
 	keys []any
 	vals map[any]any
@@ -234,6 +256,8 @@ func typeName(v any) string {
 		return "str"
 	case []any:
 		return "list"
+	case tuple:
+		return "tuple"
 	case *dict:
 		return "dict"
 	case *namespace:
@@ -247,7 +271,7 @@ func typeName(v any) string {
 }
 
 func truthy(v any) bool {
-	switch x := v.(type) {
+	switch x := untuple(v).(type) {
 	case nil, undefined:
 		return false
 	case bool:
@@ -296,6 +320,15 @@ func repr(v any) string {
 		return floatRepr(x)
 	case string:
 		return pyQuote(x)
+	case tuple:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = repr(e)
+		}
+		if len(x) == 1 {
+			return "(" + parts[0] + ",)"
+		}
+		return "(" + strings.Join(parts, ", ") + ")"
 	case []any:
 		parts := make([]string, len(x))
 		for i, e := range x {
@@ -395,7 +428,7 @@ func writeJSON(b *strings.Builder, v any, indent string, hasIndent bool, itemSep
 			b.WriteString(strings.Repeat(indent, d))
 		}
 	}
-	switch x := v.(type) {
+	switch x := untuple(v).(type) {
 	case nil, undefined:
 		if _, ok := x.(undefined); ok {
 			return fmt.Errorf("Object of type Undefined is not JSON serializable")
