@@ -621,9 +621,9 @@ func TestGoldenHFBF16Distance(t *testing.T) {
 	})
 }
 
-// ouroTokenizer loads ../shared/data/tokenizers/ouro-1.4B/tokenizer.json
-// (relative to the module root) or returns nil when it is absent.
-func ouroTokenizer(t *testing.T) *tokenizer.Tokenizer {
+// ouroTokenizerPath returns ../shared/data/tokenizers/ouro-1.4B/tokenizer.json
+// (relative to the module root), or "" when it is absent.
+func ouroTokenizerPath(t *testing.T) string {
 	t.Helper()
 	dir, err := os.Getwd()
 	if err != nil {
@@ -635,12 +635,23 @@ func ouroTokenizer(t *testing.T) *tokenizer.Tokenizer {
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return nil
+			return ""
 		}
 		dir = parent
 	}
 	path := filepath.Join(filepath.Dir(dir), "shared", "data", "tokenizers", "ouro-1.4B", "tokenizer.json")
 	if _, err := os.Stat(path); err != nil {
+		return ""
+	}
+	return path
+}
+
+// ouroTokenizer loads the real Ouro tokenizer, or returns nil when ../shared
+// is absent.
+func ouroTokenizer(t *testing.T) *tokenizer.Tokenizer {
+	t.Helper()
+	path := ouroTokenizerPath(t)
+	if path == "" {
 		return nil
 	}
 	tok, err := tokenizer.Load(path)
@@ -724,4 +735,71 @@ func TestGoldenBF16ActivationRounding(t *testing.T) {
 		}
 		exact.check(t, g.Checkpoint)
 	})
+}
+
+// TestGoldenLogLikelihoodText scores the real-vocabulary Ouro pairs through
+// the text entry point (LogLikelihood: lm-eval's context/continuation split
+// with the real Ouro tokenizer) and compares with the reference. The
+// checkpoint is assembled in a temporary directory from the golden weights
+// and the tokenizer files in ../shared, which are never copied into the
+// repository.
+func TestGoldenLogLikelihoodText(t *testing.T) {
+	tokPath := ouroTokenizerPath(t)
+	if tokPath == "" {
+		t.Skip("../shared/data/tokenizers/ouro-1.4B not present")
+	}
+	var g *goldenFile
+	for _, x := range loadGoldens(t) {
+		if x.Checkpoint == "ouro-vocab49152-bf16" {
+			g = x
+		}
+	}
+	if g == nil {
+		t.Fatal("ouro-vocab49152-bf16 golden missing")
+	}
+	dir := t.TempDir()
+	src, err := filepath.Abs(filepath.Join(goldenDir, g.Checkpoint))
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if err := os.Symlink(filepath.Join(src, e.Name()), filepath.Join(dir, e.Name())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tokDir := filepath.Dir(tokPath)
+	for _, f := range []string{"tokenizer.json", "tokenizer_config.json"} {
+		if err := os.Symlink(filepath.Join(tokDir, f), filepath.Join(dir, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := engine.Load(context.Background(), dir, engine.LoadOptions{KernelPath: "generic"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	tol := tolFor(g)
+	n := 0
+	for k, ll := range g.LogLikelihood {
+		if ll.ContextText == nil {
+			continue
+		}
+		n++
+		s, err := m.LogLikelihood(context.Background(), *ll.ContextText, *ll.ContinuationText, engine.ScoreOptions{R: ll.R})
+		if err != nil {
+			t.Fatalf("pair %d: %v", k, err)
+		}
+		if s.Tokens != len(ll.Continuation) || s.InputTokens != len(ll.Context)+len(ll.Continuation)-1 {
+			t.Errorf("pair %d %q|%q: engine scored %d tokens from %d inputs, reference split is %d+%d",
+				k, *ll.ContextText, *ll.ContinuationText, s.Tokens, s.InputTokens, len(ll.Context), len(ll.Continuation))
+		}
+		checkScore(t, g, k, s, ll, tol.logprob*float64(len(ll.Continuation)))
+	}
+	if n == 0 {
+		t.Fatal("no text pairs in the golden file")
+	}
 }
