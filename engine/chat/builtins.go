@@ -525,7 +525,7 @@ func (r *renderer) filter(name string, v any, args []any, kw *dict, line int) (a
 				return nil, err
 			}
 		}
-		return strings.Replace(str(v), str(a.get(0, "")), str(a.get(1, "")), int(n)), nil
+		return safeReplace(str(v), str(a.get(0, "")), str(a.get(1, "")), n)
 	case "int":
 		a, err := sp("default", "base")
 		if err != nil {
@@ -790,7 +790,10 @@ func (r *renderer) filter(name string, v any, args []any, kw *dict, line int) (a
 			if err != nil {
 				return nil, err
 			}
-			ind = strings.Repeat(" ", int(n))
+			if n > 1024 {
+				return nil, errTooLarge
+			}
+			ind = strings.Repeat(" ", int(max(n, 0)))
 		}
 		return indent(str(v), ind, truthy(a.get(1, false)), truthy(a.get(2, false))), nil
 	case "format":
@@ -798,11 +801,28 @@ func (r *renderer) filter(name string, v any, args []any, kw *dict, line int) (a
 			return nil, errors.New("format: keyword arguments are not supported")
 		}
 		return percentFormat(str(v), args)
-	case "batch", "slice", "center", "truncate", "wordwrap", "urlize", "urlencode", "xmlattr", "striptags", "filesizeformat", "groupby", "pprint", "random":
-		return nil, r.errorf(line, "unsupported filter %q", name)
 	}
 	return nil, r.errorf(line, "unknown filter %q", name)
 }
+
+// safeReplace is strings.Replace with a bound on the result's size.
+func safeReplace(s, old, new string, n int64) (any, error) {
+	count := int64(strings.Count(s, old))
+	if old == "" {
+		count = int64(utf8.RuneCountInString(s)) + 1
+	}
+	if n >= 0 && n < count {
+		count = n
+	}
+	if int64(len(s))+count*int64(len(new)-len(old)) > maxString {
+		return nil, errTooLarge
+	}
+	return strings.Replace(s, old, new, int(n)), nil
+}
+
+// unsupportedFilters are Jinja built-ins this package does not implement.
+var unsupportedFilters = setOf("batch", "slice", "center", "truncate", "wordwrap", "urlize", "urlencode",
+	"xmlattr", "striptags", "filesizeformat", "groupby", "pprint", "random")
 
 // attrPath resolves "a.b.c" (or an integer index) on v, as Jinja's
 // attribute= arguments do.
@@ -993,6 +1013,9 @@ func (r *renderer) tojson(v any, a *argSpec) (any, error) {
 		n, err := intArg(x, "indent")
 		if err != nil {
 			return nil, err
+		}
+		if n > 1024 {
+			return nil, errTooLarge
 		}
 		indentStr, hasIndent = strings.Repeat(" ", int(max(n, 0))), true
 	}
@@ -1215,7 +1238,7 @@ func strMethod(s, name string, sp func(...string) (*argSpec, error)) (any, error
 		if err != nil {
 			return nil, err
 		}
-		return strings.Replace(s, str(a.get(0, "")), str(a.get(1, "")), int(n)), nil
+		return safeReplace(s, str(a.get(0, "")), str(a.get(1, "")), n)
 	case "find", "rfind", "index", "rindex", "count":
 		a, err := sp("sub")
 		if err != nil {

@@ -48,10 +48,16 @@ const (
 	ctlContinue
 )
 
+// Limits that keep a hostile or broken template from exhausting the
+// machine; real chat templates are far below them.
 const (
-	maxSteps = 10_000_000
-	maxDepth = 200
+	maxSteps  = 1_000_000 // executed nodes and loop iterations
+	maxDepth  = 200
+	maxString = 64 << 20 // bytes in any string value or the output
+	maxList   = 1 << 20  // elements built by repetition
 )
+
+var errTooLarge = fmt.Errorf("value too large (limit %d MiB)", maxString>>20)
 
 // errorf returns a render error at line.
 func (r *renderer) errorf(line int, format string, args ...any) error {
@@ -74,6 +80,9 @@ func (r *renderer) exec(nodes []node, sc *scope) error {
 		}
 		if err := r.execNode(n, sc); err != nil {
 			return err
+		}
+		if r.out.Len() > maxString {
+			return &Error{Template: r.tpl.name, Msg: "template output exceeds the size limit"}
 		}
 	}
 	return nil
@@ -225,6 +234,10 @@ func (r *renderer) execFor(n *forNode, sc *scope) error {
 	}
 	loop := &loopInfo{length: len(items), items: items}
 	for i, item := range items {
+		r.steps++
+		if r.steps > maxSteps {
+			return &Error{Template: r.tpl.name, Line: n.line, Msg: "template exceeded the execution step limit"}
+		}
 		loop.index0 = i
 		inner = &scope{vars: map[string]any{}, parent: sc}
 		inner.vars["loop"] = loop
@@ -736,8 +749,8 @@ func (r *renderer) evalCall(x *callExpr, sc *scope) (any, error) {
 	case *macro:
 		return r.callMacro(f, args, kw, x.line)
 	case undefined:
-		if _, isAttr := x.fn.(*attrExpr); isAttr {
-			return nil, r.errorf(x.line, "unknown method %s() on %s", exprName(x.fn), r.describeRecv(x.fn, sc))
+		if a, isAttr := x.fn.(*attrExpr); isAttr {
+			return nil, r.errorf(x.line, "unknown method %s.%s()", r.describeRecv(x.fn, sc), a.name)
 		}
 		return nil, r.errorf(x.line, "unknown function %s()", exprName(x.fn))
 	}
@@ -813,7 +826,11 @@ func (r *renderer) callMacro(m *macro, args []any, kw *dict, line int) (any, err
 // binaryOp implements + - * / // % ** ~.
 func binaryOp(op string, l, r any) (any, error) {
 	if op == "~" {
-		return str(l) + str(r), nil
+		a, b := str(l), str(r)
+		if len(a)+len(b) > maxString {
+			return nil, errTooLarge
+		}
+		return a + b, nil
 	}
 	if _, ok := l.(undefined); ok {
 		return nil, fmt.Errorf("unsupported operand: %s is undefined", undefName(l))
@@ -826,6 +843,9 @@ func binaryOp(op string, l, r any) (any, error) {
 		switch a := l.(type) {
 		case string:
 			if b, ok := r.(string); ok {
+				if len(a)+len(b) > maxString {
+					return nil, errTooLarge
+				}
 				return a + b, nil
 			}
 		case []any, tuple:
@@ -838,16 +858,19 @@ func binaryOp(op string, l, r any) (any, error) {
 	case "*":
 		if s, ok := l.(string); ok {
 			if n, ok := asInt(r); ok {
-				return strings.Repeat(s, int(max(n, 0))), nil
+				return repeatString(s, n)
 			}
 		}
 		if s, ok := r.(string); ok {
 			if n, ok := asInt(l); ok {
-				return strings.Repeat(s, int(max(n, 0))), nil
+				return repeatString(s, n)
 			}
 		}
 		if s, ok := asList(l); ok {
 			if n, ok := asInt(r); ok {
+				if n > 0 && int64(len(s))*n > maxList {
+					return nil, errTooLarge
+				}
 				var out []any
 				for k := int64(0); k < n; k++ {
 					out = append(out, s...)
@@ -928,6 +951,16 @@ func binaryOp(op string, l, r any) (any, error) {
 		return math.Pow(af, bf), nil
 	}
 	return nil, fmt.Errorf("unsupported operator %s", op)
+}
+
+func repeatString(s string, n int64) (any, error) {
+	if n <= 0 {
+		return "", nil
+	}
+	if int64(len(s))*n > maxString {
+		return nil, errTooLarge
+	}
+	return strings.Repeat(s, int(n)), nil
 }
 
 func undefName(v any) string {

@@ -451,6 +451,8 @@ func (p *parser) parseStmt(kw string, ts *tokStream, line int) (node, error) {
 			return nil, err
 		}
 		return &setNode{names: []string{"_"}, x: x, line: line}, ts.expectEOF("do")
+	case "elif", "else", "endif", "endfor", "endset", "endmacro", "endcall", "endfilter", "endgeneration", "endraw":
+		return nil, &Error{Line: line, Msg: fmt.Sprintf("unexpected {%% %s %%} without a matching opening tag", kw)}
 	case "include", "import", "from", "extends", "block", "with", "autoescape", "trans":
 		return nil, &Error{Line: line, Msg: fmt.Sprintf("unsupported tag %q", kw)}
 	default:

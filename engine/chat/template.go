@@ -36,7 +36,147 @@ func Compile(source, name string) (*Template, error) {
 		}
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
+	if err := validate(nodes); err != nil {
+		err.Template = name
+		return nil, err
+	}
 	return &Template{name: name, nodes: nodes}, nil
+}
+
+var knownFilters = setOf("safe", "e", "escape", "forceescape", "trim", "upper", "lower", "capitalize", "title",
+	"string", "length", "count", "wordcount", "default", "d", "first", "last", "list", "reverse", "join",
+	"replace", "int", "float", "abs", "round", "tojson", "items", "dictsort", "sort", "unique", "min", "max",
+	"sum", "map", "select", "reject", "selectattr", "rejectattr", "attr", "indent", "format")
+
+var knownTests = setOf("defined", "undefined", "none", "boolean", "true", "false", "integer", "float", "number",
+	"string", "mapping", "iterable", "sequence", "callable", "sameas", "eq", "equalto", "==", "ne", "!=",
+	"lt", "lessthan", "<", "le", "<=", "gt", "greaterthan", ">", "ge", ">=", "in", "lower", "upper", "even",
+	"odd", "divisibleby")
+
+func setOf(names ...string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
+}
+
+// validate rejects unknown filters and tests at compile time, as Jinja does.
+func validate(nodes []node) *Error {
+	var err *Error
+	var walkExpr func(x expr)
+	walkExpr = func(x expr) {
+		if err != nil || x == nil {
+			return
+		}
+		switch x := x.(type) {
+		case *listExpr:
+			for _, e := range x.items {
+				walkExpr(e)
+			}
+		case *dictExpr:
+			for i := range x.keys {
+				walkExpr(x.keys[i])
+				walkExpr(x.vals[i])
+			}
+		case *attrExpr:
+			walkExpr(x.x)
+		case *indexExpr:
+			walkExpr(x.x)
+			walkExpr(x.i)
+		case *sliceExpr:
+			walkExpr(x.x)
+			walkExpr(x.lo)
+			walkExpr(x.hi)
+			walkExpr(x.step)
+		case *callExpr:
+			walkExpr(x.fn)
+			for _, a := range x.args {
+				walkExpr(a)
+			}
+			for _, k := range x.kwargs {
+				walkExpr(k.x)
+			}
+		case *filterExpr:
+			if !knownFilters[x.name] {
+				msg := fmt.Sprintf("unknown filter %q", x.name)
+				if unsupportedFilters[x.name] {
+					msg = fmt.Sprintf("unsupported filter %q", x.name)
+				}
+				err = &Error{Line: x.line, Msg: msg}
+				return
+			}
+			walkExpr(x.x)
+			for _, a := range x.args {
+				walkExpr(a)
+			}
+			for _, k := range x.kwargs {
+				walkExpr(k.x)
+			}
+		case *testExpr:
+			if !knownTests[x.name] {
+				err = &Error{Line: x.line, Msg: fmt.Sprintf("unknown test %q", x.name)}
+				return
+			}
+			walkExpr(x.x)
+			for _, a := range x.args {
+				walkExpr(a)
+			}
+		case *unaryExpr:
+			walkExpr(x.x)
+		case *binaryExpr:
+			walkExpr(x.l)
+			walkExpr(x.r)
+		case *compareExpr:
+			walkExpr(x.first)
+			for _, e := range x.rest {
+				walkExpr(e)
+			}
+		case *condExpr:
+			walkExpr(x.cond)
+			walkExpr(x.then)
+			walkExpr(x.els)
+		}
+	}
+	var walk func(ns []node)
+	walk = func(ns []node) {
+		for _, n := range ns {
+			if err != nil {
+				return
+			}
+			switch n := n.(type) {
+			case *outputNode:
+				walkExpr(n.x)
+			case *ifNode:
+				for i := range n.conds {
+					walkExpr(n.conds[i])
+					walk(n.bodies[i])
+				}
+				walk(n.els)
+			case *forNode:
+				walkExpr(n.iter)
+				walkExpr(n.cond)
+				walk(n.body)
+				walk(n.els)
+			case *setNode:
+				walkExpr(n.x)
+				walk(n.body)
+			case *macroNode:
+				for _, d := range n.defaults {
+					walkExpr(d)
+				}
+				walk(n.body)
+			case *callBlockNode:
+				walkExpr(n.call)
+				walk(n.body)
+			case *filterBlockNode:
+				walkExpr(n.filter)
+				walk(n.body)
+			}
+		}
+	}
+	walk(nodes)
+	return err
 }
 
 // Name returns the name given to Compile.
