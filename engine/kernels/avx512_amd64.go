@@ -49,8 +49,8 @@ type avx512 struct {
 	act sync.Pool
 }
 
-// avx512Method resolves "avx512" to "avx512-bf16" or "avx512-exact".
-func avx512Method(path string) string {
+// resolveAVX512 resolves "avx512" to "avx512-bf16" or "avx512-exact".
+func resolveAVX512(path string) string {
 	if path != "avx512" {
 		return path
 	}
@@ -66,7 +66,7 @@ func newAVX512(workers int, path string) (Kernels, error) {
 		return nil, fmt.Errorf("kernels: avx512 path needs AVX-512 F/BW/VL and AVX512_BF16; this CPU has avx512f=%v avx512bw=%v avx512vl=%v avx512_bf16=%v",
 			cpu.X86.HasAVX512F, cpu.X86.HasAVX512BW, cpu.X86.HasAVX512VL, cpu.X86.HasAVX512BF16)
 	}
-	path = avx512Method(path)
+	path = resolveAVX512(path)
 	p := NewPool(workers)
 	return &avx512{pool: p, name: path, exact: path == "avx512-exact", scratch: make([][]float32, p.Workers())}, nil
 }

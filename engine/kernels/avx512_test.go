@@ -312,3 +312,23 @@ func TestOpen(t *testing.T) {
 	}
 	k.Close()
 }
+
+func TestResolve(t *testing.T) {
+	for _, p := range Paths {
+		r := Resolve(p)
+		k, err := Open(p, 1)
+		if err != nil {
+			if r != "" {
+				t.Fatalf("Resolve(%q) = %q but Open fails: %v", p, r, err)
+			}
+			continue
+		}
+		if k.Name() != r {
+			t.Fatalf("Resolve(%q) = %q, Open gives %q", p, r, k.Name())
+		}
+		k.Close()
+	}
+	if Resolve("bogus") != "" {
+		t.Fatal("Resolve(bogus) not empty")
+	}
+}

@@ -43,3 +43,26 @@ func Open(path string, workers int) (Kernels, error) {
 
 // HasAVX512 reports whether the avx512 path can run on this machine.
 func HasAVX512() bool { return hasAVX512() }
+
+// Resolve returns the concrete path Open(path, …) runs on this machine:
+// "generic", "avx512-bf16" or "avx512-exact" (the Name of the Kernels it
+// returns), or "" when path is unknown or unavailable here. Tests use it
+// to tell whether a path rounds activations to bf16 ("avx512-bf16").
+func Resolve(path string) string {
+	switch path {
+	case "", "auto":
+		if !hasAVX512() {
+			return "generic"
+		}
+		path = "avx512"
+	case "generic":
+		return "generic"
+	case "avx512", "avx512-bf16", "avx512-exact":
+		if !hasAVX512() {
+			return ""
+		}
+	default:
+		return ""
+	}
+	return resolveAVX512(path)
+}
