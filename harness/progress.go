@@ -38,7 +38,7 @@ func (nopBar) Done()            {}
 
 // NewBars returns live bars (one per running job) drawn on w, a terminal.
 func NewBars(ctx context.Context, w io.Writer) Progress {
-	return &bars{p: mpb.NewWithContext(ctx, mpb.WithOutput(w), mpb.WithWidth(32), mpb.WithRefreshRate(150*time.Millisecond))}
+	return &bars{p: mpb.NewWithContext(ctx, mpb.WithOutput(w), mpb.WithRefreshRate(150*time.Millisecond), mpb.WithAutoRefresh())}
 }
 
 type bars struct{ p *mpb.Progress }
@@ -71,6 +71,7 @@ func (b *bars) Job(name string, total int) JobBar {
 				return fmt.Sprintf(" score %.4f", jb.score)
 			}),
 		),
+		mpb.BarWidth(24),
 		mpb.BarRemoveOnComplete(),
 	)
 	return jb
