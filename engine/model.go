@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
+	"path/filepath"
 	"runtime"
 
+	"github.com/ouroeval/ouroeval/engine/chat"
 	"github.com/ouroeval/ouroeval/engine/checkpoint"
 	"github.com/ouroeval/ouroeval/engine/kernels"
 	"github.com/ouroeval/ouroeval/engine/tokenizer"
@@ -41,6 +44,8 @@ type Model struct {
 	k        kernels.Kernels
 	ownK     bool
 	tok      *tokenizer.Tokenizer
+	chat     *chat.Config
+	chatErr  error
 	params   int64
 	eos      []int
 	vocab    int
@@ -55,7 +60,16 @@ func Load(ctx context.Context, dir string, opts LoadOptions) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newModel(ck, opts)
+	m, err := newModel(ck, opts)
+	if err != nil {
+		return nil, err
+	}
+	if ck.TokenizerConfigJSON != nil {
+		// LoadConfig also finds chat_template.jinja / chat_template.json
+		// next to tokenizer_config.json.
+		m.chat, m.chatErr = chat.LoadConfig(filepath.Join(dir, "tokenizer_config.json"))
+	}
+	return m, nil
 }
 
 // LoadFS loads the checkpoint in directory dir of fsys, e.g. a micro model
@@ -65,7 +79,14 @@ func LoadFS(ctx context.Context, fsys fs.FS, dir string, opts LoadOptions) (*Mod
 	if err != nil {
 		return nil, err
 	}
-	return newModel(ck, opts)
+	m, err := newModel(ck, opts)
+	if err != nil {
+		return nil, err
+	}
+	if ck.TokenizerConfigJSON != nil {
+		m.chat, m.chatErr = chat.ParseConfig(ck.TokenizerConfigJSON, path.Join(dir, "tokenizer_config.json"))
+	}
+	return m, nil
 }
 
 func newModel(ck *checkpoint.Checkpoint, opts LoadOptions) (_ *Model, err error) {
@@ -158,6 +179,22 @@ func (m *Model) Files() []string { return append([]string(nil), m.ck.Files...) }
 // Tokenizer returns the checkpoint's tokenizer, or nil when the directory
 // has no tokenizer.json (the id-based APIs still work).
 func (m *Model) Tokenizer() *tokenizer.Tokenizer { return m.tok }
+
+// Chat returns the chat template configuration from tokenizer_config.json.
+// It returns an error when the directory has no tokenizer_config.json, when
+// it has no chat template, or when the template cannot be compiled (the
+// error names the construct); loading the model does not fail for that.
+func (m *Model) Chat() (*chat.Config, error) {
+	switch {
+	case m.chatErr != nil:
+		return nil, m.chatErr
+	case m.chat == nil:
+		return nil, fmt.Errorf("engine: %s has no tokenizer_config.json", m.ck.Dir)
+	case !m.chat.HasTemplate():
+		return nil, fmt.Errorf("engine: %s: tokenizer_config.json has no chat_template", m.ck.Dir)
+	}
+	return m.chat, nil
+}
 
 // TokenizerConfigJSON returns tokenizer_config.json verbatim (nil when
 // absent), for the chat template.

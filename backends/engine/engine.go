@@ -29,6 +29,7 @@ import (
 
 	"github.com/ouroeval/ouroeval/backends"
 	"github.com/ouroeval/ouroeval/engine"
+	"github.com/ouroeval/ouroeval/engine/chat"
 )
 
 // ChatRenderer renders chat messages into a prompt with the model's chat
@@ -120,7 +121,22 @@ func Open(ctx context.Context, spec backends.Spec) (backends.Backend, error) {
 		m.Close()
 		return nil, err
 	}
-	return New(m, name, fp, R, q, nil), nil
+	var cr ChatRenderer
+	if c, err := m.Chat(); err == nil {
+		cr = chatRenderer{c}
+	}
+	return New(m, name, fp, R, q, cr), nil
+}
+
+// chatRenderer renders with the checkpoint's chat template.
+type chatRenderer struct{ c *chat.Config }
+
+func (r chatRenderer) Render(messages []backends.Message, addGenerationPrompt bool) (string, error) {
+	ms := make([]chat.Message, len(messages))
+	for i, m := range messages {
+		ms[i] = chat.Message{Role: m.Role, Content: m.Content}
+	}
+	return r.c.Render(ms, chat.RenderOptions{AddGenerationPrompt: addGenerationPrompt})
 }
 
 func checkKV(kv string) error {
@@ -226,7 +242,11 @@ func (b *Backend) Generate(ctx context.Context, req *backends.GenerateRequest) (
 	prompt := req.Prompt
 	if len(req.Messages) > 0 {
 		if b.chat == nil {
-			return nil, fmt.Errorf("engine: chat request but %s has no chat template renderer: %w", b.id.Name, backends.ErrUnsupported)
+			why := "no chat template renderer"
+			if _, err := b.m.Chat(); err != nil {
+				why = err.Error()
+			}
+			return nil, fmt.Errorf("engine: chat request but %s cannot render chat (%s): %w", b.id.Name, why, backends.ErrUnsupported)
 		}
 		if prompt, err = b.chat.Render(req.Messages, true); err != nil {
 			return nil, fmt.Errorf("engine: chat template: %w", err)

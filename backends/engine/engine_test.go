@@ -88,7 +88,22 @@ func TestLooped(t *testing.T) {
 	if _, err := b.LogLikelihood(ctx, &backends.LogLikelihoodRequest{Context: "a", Continuation: "b", Options: backends.Options{KV: "last"}}); err == nil {
 		t.Error("kv=last accepted")
 	}
-	if _, err := b.Generate(ctx, &backends.GenerateRequest{Messages: []backends.Message{{Role: "user", Content: "hi"}}}); !errors.Is(err, backends.ErrUnsupported) {
+	if !b.Capabilities().Chat {
+		t.Error("ouro-f32 has a ChatML template but Chat is false")
+	}
+	// Chat: the rendered ChatML prompt is what gets tokenized.
+	msgs := []backends.Message{{Role: "user", Content: "hi"}}
+	gc, err := b.Generate(ctx, &backends.GenerateRequest{Messages: msgs, MaxTokens: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := b.(*Backend).Model()
+	want := len(m.Tokenizer().Encode("<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"))
+	if gc.Usage.PromptTokens != want {
+		t.Errorf("chat prompt tokens %d, want %d", gc.Usage.PromptTokens, want)
+	}
+	nb := New(m, "x", "y", 0, nil, nil)
+	if _, err := nb.Generate(ctx, &backends.GenerateRequest{Messages: msgs}); !errors.Is(err, backends.ErrUnsupported) {
 		t.Errorf("chat without renderer: %v", err)
 	}
 }
