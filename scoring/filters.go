@@ -252,21 +252,10 @@ func (f *regexFilter) apply(resps []string) ([]string, error) {
 // Where the Python reference would raise (group_select out of range, a tuple
 // whose groups are all empty) the fallback is returned.
 func (f *regexFilter) one(resp string) (string, error) {
-	ms, err := f.re.FindAllPython(resp)
-	if err != nil {
+	m, _, err := f.re.FindPython(resp, f.groupSelect)
+	if err != nil || m == nil {
 		return f.fallback, err
 	}
-	if len(ms) == 0 {
-		return f.fallback, nil
-	}
-	i := f.groupSelect
-	if i < 0 {
-		i += len(ms)
-	}
-	if i < 0 || i >= len(ms) {
-		return f.fallback, nil
-	}
-	m := ms[i]
 	if len(m) == 1 {
 		return pystr.Strip(m[0]), nil
 	}

@@ -421,7 +421,6 @@ func buildExactMatch(a *args, outputType string) (scorer, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.ignore("multiple_targets")
 	return func(in *Input) (float64, error) {
 		if len(in.Filtered) == 0 {
 			return 0, fmt.Errorf("exact_match: no filtered response")

@@ -12,13 +12,16 @@
 //
 // The translated pattern runs on Go's linear-time regexp engine (RE2) when
 // that engine gives the same answers as Python: the pattern has no
-// look-around, back-reference, atomic group, conditional, \b, \B or `$`
-// (Python's `$` also matches before a final newline), and cannot match the
-// empty string (Python and Go disagree on where the next search starts after
-// an empty match). Every other pattern runs on github.com/dlclark/regexp2, a
-// backtracking engine with .NET semantics whose `$`, look-around and
-// leftmost-first alternation agree with Python's, under a match timeout so
-// that an adversarial input cannot backtrack without bound.
+// look-around, back-reference, atomic group, conditional, \b or \B, and
+// cannot match the empty string (Python and Go disagree on where the next
+// search starts after an empty match). Python's `$` (outside multi-line
+// mode) also matches just before a final newline; a pattern whose only
+// obstacle is `$` runs on RE2 with `$` read as \z whenever the input does not
+// end in a newline (then the two are the same). Every other case runs on
+// github.com/dlclark/regexp2, a backtracking engine with .NET semantics
+// whose `$`, look-around and leftmost-first alternation agree with Python's,
+// under a match timeout so that an adversarial input cannot backtrack
+// without bound.
 //
 // Known, documented differences from CPython: after an empty match at
 // position p Python retries at p requiring a non-empty match, whereas the
@@ -37,6 +40,7 @@ import (
 	"regexp/syntax"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/dlclark/regexp2"
@@ -53,9 +57,28 @@ var ErrTimeout = errors.New("pyre: match timed out (catastrophic backtracking?)"
 // use.
 type Regexp struct {
 	src     string
-	linear  *regexp.Regexp
-	bt      *regexp2.Regexp
 	ngroups int
+	// lin runs every input when set; linNoNL runs inputs that do not end in
+	// "\n" (the pattern's `$` read as \z); bt runs the rest.
+	lin     *linear
+	linNoNL *linear
+	bt      *regexp2.Regexp
+}
+
+// linear is an RE2 program with fast paths. literal is set when the
+// pattern is a plain case-sensitive string without groups. anchored (the
+// pattern prefixed with \A) and first (the bytes that can start a match)
+// are set when the pattern has no start anchor, so a match can be tried at
+// any candidate position of a suffix without changing its meaning.
+type linear struct {
+	re        *regexp.Regexp
+	literal   string
+	isLiteral bool
+	// dotStarLiteral: the pattern is (?s).*LITERAL (lm-eval's GSM8K
+	// ignore-regex); its only match runs from 0 through the last LITERAL.
+	dotStarLiteral bool
+	anchored       *regexp.Regexp
+	first          [256]bool
 }
 
 // Compile compiles a Python regular expression with DefaultTimeout.
@@ -77,15 +100,18 @@ func MustCompile(pattern string) *Regexp {
 // match attempt when the backtracking engine is needed.
 func CompileTimeout(pattern string, timeout time.Duration) (*Regexp, error) {
 	tr := translator{p: []rune(pattern), names: map[string]int{}}
-	out, err := tr.run()
-	if err != nil {
+	if err := tr.run(); err != nil {
 		return nil, fmt.Errorf("python regex %q: %w", pattern, err)
 	}
+	out, outZ := tr.out.a.String(), tr.out.z.String()
 	r := &Regexp{src: pattern, ngroups: tr.groups}
 	if !tr.needBT {
-		if re, err := regexp.Compile(out); err == nil && !nullable(out) {
-			r.linear = re
-			return r, nil
+		if l := newLinear(outZ, r.ngroups); l != nil {
+			if !tr.dollar {
+				r.lin = l
+				return r, nil
+			}
+			r.linNoNL = l
 		}
 	}
 	bt, err := regexp2.Compile(out, regexp2.None)
@@ -97,6 +123,63 @@ func CompileTimeout(pattern string, timeout time.Duration) (*Regexp, error) {
 	return r, nil
 }
 
+// newLinear compiles an RE2 pattern, or returns nil when RE2 rejects it or
+// it can match the empty string.
+func newLinear(pattern string, ngroups int) *linear {
+	re, err := regexp.Compile(pattern)
+	if err != nil {
+		return nil
+	}
+	tree, err := syntax.Parse(pattern, syntax.Perl)
+	if err != nil || canBeEmpty(tree) {
+		return nil
+	}
+	l := &linear{re: re}
+	if tree.Op == syntax.OpLiteral && tree.Flags&syntax.FoldCase == 0 && ngroups == 0 {
+		l.literal, l.isLiteral = string(tree.Rune), true
+		return l
+	}
+	if tree.Op == syntax.OpConcat && len(tree.Sub) == 2 && ngroups == 0 &&
+		tree.Sub[0].Op == syntax.OpStar && tree.Sub[0].Flags&syntax.NonGreedy == 0 &&
+		tree.Sub[0].Sub[0].Op == syntax.OpAnyChar &&
+		tree.Sub[1].Op == syntax.OpLiteral && tree.Sub[1].Flags&syntax.FoldCase == 0 {
+		l.literal, l.dotStarLiteral = string(tree.Sub[1].Rune), true
+		return l
+	}
+	if hasStartAnchor(tree) {
+		return l
+	}
+	if firstBytes(tree, &l.first) {
+		return l
+	}
+	n := 0
+	for _, b := range l.first {
+		if b {
+			n++
+		}
+	}
+	if n >= 128 {
+		return l // most bytes can start a match: skipping gains nothing
+	}
+	anchored, err := regexp.Compile(`\A(?:` + pattern + `)`)
+	if err != nil {
+		return l
+	}
+	l.anchored = anchored
+	return l
+}
+
+// linearFor returns the linear program valid for s, or nil.
+func (r *Regexp) linearFor(s string) *linear {
+	if r.lin != nil {
+		return r.lin
+	}
+	if r.linNoNL != nil && !strings.HasSuffix(s, "\n") {
+		return r.linNoNL
+	}
+	return nil
+}
+
 // String returns the Python source pattern.
 func (r *Regexp) String() string { return r.src }
 
@@ -104,24 +187,25 @@ func (r *Regexp) String() string { return r.src }
 // Pattern.groups.
 func (r *Regexp) NumGroups() int { return r.ngroups }
 
-// Linear reports whether the pattern runs on the linear-time engine.
-func (r *Regexp) Linear() bool { return r.linear != nil }
+// Linear reports whether the pattern always runs on the linear-time engine.
+func (r *Regexp) Linear() bool { return r.lin != nil }
+
+// LinearUnlessTrailingNewline reports whether the pattern runs on the
+// linear-time engine for every input that does not end in a newline.
+func (r *Regexp) LinearUnlessTrailingNewline() bool { return r.lin != nil || r.linNoNL != nil }
 
 // FindAll returns every non-overlapping match, left to right, like Python's
 // re.finditer: element [0] of each match is the whole match and [i] is group
 // i ("" when the group did not take part in the match).
 func (r *Regexp) FindAll(s string) ([][]string, error) {
-	if r.linear != nil {
-		idx := r.linear.FindAllStringSubmatchIndex(s, -1)
+	if l := r.linearFor(s); l != nil {
+		idx := l.findAll(s)
+		if len(idx) == 0 {
+			return nil, nil
+		}
 		out := make([][]string, len(idx))
 		for i, m := range idx {
-			g := make([]string, len(m)/2)
-			for j := range g {
-				if m[2*j] >= 0 {
-					g[j] = s[m[2*j]:m[2*j+1]]
-				}
-			}
-			out[i] = g
+			out[i] = groupStrings(s, m)
 		}
 		return out, nil
 	}
@@ -139,6 +223,25 @@ func (r *Regexp) FindAll(s string) ([][]string, error) {
 	}
 }
 
+func groupStrings(s string, m []int) []string {
+	g := make([]string, len(m)/2)
+	for j := range g {
+		if m[2*j] >= 0 {
+			g[j] = s[m[2*j]:m[2*j+1]]
+		}
+	}
+	return g
+}
+
+// pythonItem converts a match (whole match then groups) into the item
+// Python's findall returns for it.
+func (r *Regexp) pythonItem(m []string) []string {
+	if r.ngroups == 0 {
+		return m[:1]
+	}
+	return m[1:]
+}
+
 // FindAllPython returns the items of Python's re.findall: the whole match
 // when the pattern has no group, group 1 when it has exactly one, and all the
 // groups otherwise.
@@ -148,31 +251,107 @@ func (r *Regexp) FindAllPython(s string) ([][]string, error) {
 		return nil, err
 	}
 	for i, m := range ms {
-		switch r.ngroups {
-		case 0:
-			ms[i] = m[:1]
-		default:
-			ms[i] = m[1:]
-		}
+		ms[i] = r.pythonItem(m)
 	}
 	return ms, nil
+}
+
+// FindPython returns item i of Python's re.findall(pattern, s) (negative i
+// counts from the end) and the number of items; item is nil when i is out
+// of range. It avoids building the items that are not selected.
+func (r *Regexp) FindPython(s string, i int) (item []string, n int, err error) {
+	if l := r.linearFor(s); l != nil {
+		idx := l.findAll(s)
+		n = len(idx)
+		if i < 0 {
+			i += n
+		}
+		if i < 0 || i >= n {
+			return nil, n, nil
+		}
+		return r.pythonItem(groupStrings(s, idx[i])), n, nil
+	}
+	ms, err := r.FindAll(s)
+	if err != nil {
+		return nil, 0, err
+	}
+	n = len(ms)
+	if i < 0 {
+		i += n
+	}
+	if i < 0 || i >= n {
+		return nil, n, nil
+	}
+	return r.pythonItem(ms[i]), n, nil
+}
+
+// findAll is FindAllStringSubmatchIndex with the literal and first-byte
+// fast paths.
+func (l *linear) findAll(s string) [][]int {
+	switch {
+	case l.dotStarLiteral:
+		if i := strings.LastIndex(s, l.literal); i >= 0 {
+			return [][]int{{0, i + len(l.literal)}}
+		}
+		return nil
+	case l.isLiteral:
+		var out [][]int
+		for pos := 0; ; {
+			i := strings.Index(s[pos:], l.literal)
+			if i < 0 {
+				return out
+			}
+			out = append(out, []int{pos + i, pos + i + len(l.literal)})
+			pos += i + len(l.literal)
+		}
+	case l.anchored != nil:
+		var out [][]int
+		for pos := 0; pos < len(s); {
+			c := s[pos]
+			if !l.first[c] {
+				if c < utf8.RuneSelf {
+					pos++
+				} else {
+					_, w := utf8.DecodeRuneInString(s[pos:])
+					pos += w
+				}
+				continue
+			}
+			m := l.anchored.FindStringSubmatchIndex(s[pos:])
+			if m == nil {
+				_, w := utf8.DecodeRuneInString(s[pos:])
+				pos += w
+				continue
+			}
+			for j := range m {
+				if m[j] >= 0 {
+					m[j] += pos
+				}
+			}
+			out = append(out, m)
+			pos = m[1]
+		}
+		return out
+	}
+	return l.re.FindAllStringSubmatchIndex(s, -1)
 }
 
 // Search returns the first match like Python's re.search (whole match first,
 // then the groups), or nil when there is none.
 func (r *Regexp) Search(s string) ([]string, error) {
-	if r.linear != nil {
-		m := r.linear.FindStringSubmatchIndex(s)
+	if l := r.linearFor(s); l != nil {
+		var m []int
+		if l.isLiteral || l.dotStarLiteral || l.anchored != nil {
+			if all := l.findAll(s); len(all) > 0 {
+				m = all[0]
+			}
+		} else {
+			m = l.re.FindStringSubmatchIndex(s)
+		}
 		if m == nil {
 			return nil, nil
 		}
-		g := make([]string, len(m)/2)
-		for j := range g {
-			if m[2*j] >= 0 {
-				g[j] = s[m[2*j]:m[2*j+1]]
-			}
-		}
-		return g, nil
+		return groupStrings(s, m), nil
 	}
 	m, err := r.bt.FindStringMatch(s)
 	if err != nil {
@@ -187,8 +366,31 @@ func (r *Regexp) Search(s string) ([]string, error) {
 // RemoveAll returns s with every match removed, like Python's
 // re.sub(pattern, "", s).
 func (r *Regexp) RemoveAll(s string) (string, error) {
-	if r.linear != nil {
-		return r.linear.ReplaceAllLiteralString(s, ""), nil
+	if l := r.linearFor(s); l != nil {
+		if l.isLiteral {
+			return strings.ReplaceAll(s, l.literal, ""), nil
+		}
+		if l.dotStarLiteral {
+			if i := strings.LastIndex(s, l.literal); i >= 0 {
+				return s[i+len(l.literal):], nil
+			}
+			return s, nil
+		}
+		if l.anchored == nil {
+			return l.re.ReplaceAllLiteralString(s, ""), nil
+		}
+		idx := l.findAll(s)
+		if len(idx) == 0 {
+			return s, nil
+		}
+		var b strings.Builder
+		last := 0
+		for _, m := range idx {
+			b.WriteString(s[last:m[0]])
+			last = m[1]
+		}
+		b.WriteString(s[last:])
+		return b.String(), nil
 	}
 	m, err := r.bt.FindStringMatch(s)
 	if err != nil {
@@ -216,6 +418,106 @@ func (r *Regexp) RemoveAll(s string) (string, error) {
 	return b.String(), nil
 }
 
+func hasStartAnchor(re *syntax.Regexp) bool {
+	if re.Op == syntax.OpBeginLine || re.Op == syntax.OpBeginText {
+		return true
+	}
+	for _, s := range re.Sub {
+		if hasStartAnchor(s) {
+			return true
+		}
+	}
+	return false
+}
+
+// addRune marks the first byte of r's UTF-8 encoding (and, under case
+// folding, of every rune in its fold orbit).
+func addRune(set *[256]bool, r rune, fold bool) {
+	var buf [utf8.UTFMax]byte
+	utf8.EncodeRune(buf[:], r)
+	set[buf[0]] = true
+	if fold {
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			utf8.EncodeRune(buf[:], f)
+			set[buf[0]] = true
+		}
+	}
+}
+
+func addAll(set *[256]bool, except int) {
+	for i := range set {
+		if i != except {
+			set[i] = true
+		}
+	}
+}
+
+// firstBytes adds to set every byte that can begin a match of re and
+// reports whether re can match the empty string.
+func firstBytes(re *syntax.Regexp, set *[256]bool) bool {
+	switch re.Op {
+	case syntax.OpNoMatch:
+		return false
+	case syntax.OpEmptyMatch, syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText, syntax.OpEndText,
+		syntax.OpWordBoundary, syntax.OpNoWordBoundary:
+		return true
+	case syntax.OpLiteral:
+		if len(re.Rune) == 0 {
+			return true
+		}
+		addRune(set, re.Rune[0], re.Flags&syntax.FoldCase != 0)
+		return false
+	case syntax.OpCharClass:
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			lo, hi := re.Rune[i], re.Rune[i+1]
+			if hi >= utf8.RuneSelf {
+				for b := 0x80; b < 0x100; b++ {
+					set[b] = true
+				}
+				hi = utf8.RuneSelf - 1
+			}
+			for c := lo; c <= hi; c++ {
+				addRune(set, c, re.Flags&syntax.FoldCase != 0)
+			}
+		}
+		return false
+	case syntax.OpAnyCharNotNL:
+		addAll(set, '\n')
+		return false
+	case syntax.OpAnyChar:
+		addAll(set, -1)
+		return false
+	case syntax.OpCapture, syntax.OpPlus:
+		return firstBytes(re.Sub[0], set)
+	case syntax.OpStar, syntax.OpQuest:
+		firstBytes(re.Sub[0], set)
+		return true
+	case syntax.OpRepeat:
+		n := firstBytes(re.Sub[0], set)
+		return n || re.Min == 0
+	case syntax.OpConcat:
+		for _, sub := range re.Sub {
+			if !firstBytes(sub, set) {
+				return false
+			}
+		}
+		return true
+	case syntax.OpAlternate:
+		null := false
+		for _, sub := range re.Sub {
+			if firstBytes(sub, set) {
+				null = true
+			}
+		}
+		return null
+	}
+	addAll(set, -1)
+	return true
+}
+
+// Search returns the first match like Python's re.search (whole match first,
+// then the groups), or nil when there is none.
+
 func groupsOf(m *regexp2.Match, ngroups int) []string {
 	g := make([]string, ngroups+1)
 	g[0] = m.String()
@@ -232,16 +534,6 @@ func wrapErr(err error) error {
 		return fmt.Errorf("%w: %v", ErrTimeout, err)
 	}
 	return err
-}
-
-// nullable reports whether an RE2 pattern can match the empty string
-// somewhere (anchors and word boundaries count as possibly empty).
-func nullable(pattern string) bool {
-	re, err := syntax.Parse(pattern, syntax.Perl)
-	if err != nil {
-		return true
-	}
-	return canBeEmpty(re)
 }
 
 func canBeEmpty(re *syntax.Regexp) bool {
@@ -279,13 +571,26 @@ func canBeEmpty(re *syntax.Regexp) bool {
 // Python's str.isspace() is true (and which Python's \s matches).
 const pyWhitespace = "\t-\r\x1c- \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 
-type flagSet struct{ ascii, verbose bool }
+type flagSet struct{ ascii, verbose, multiline bool }
+
+// dualBuilder writes the translation twice: a keeps Python's `$`, z reads
+// it as \z (see Regexp.linNoNL).
+type dualBuilder struct{ a, z strings.Builder }
+
+func (d *dualBuilder) WriteString(s string) { d.a.WriteString(s); d.z.WriteString(s) }
+func (d *dualBuilder) writeByte(c byte)     { d.a.WriteByte(c); d.z.WriteByte(c) }
+func (d *dualBuilder) WriteRune(r rune)     { d.a.WriteRune(r); d.z.WriteRune(r) }
+func (d *dualBuilder) Write(p []byte) (int, error) {
+	d.a.Write(p)
+	return d.z.Write(p)
+}
 
 type translator struct {
 	p      []rune
 	pos    int
-	out    strings.Builder
-	needBT bool
+	out    dualBuilder
+	needBT bool // only the backtracking engine can run the pattern
+	dollar bool // the pattern has a non-multi-line `$`
 	groups int
 	names  map[string]int
 	fl     flagSet
@@ -312,7 +617,7 @@ func (t *translator) hasPrefix(s string) bool {
 	return true
 }
 
-func (t *translator) run() (string, error) {
+func (t *translator) run() error {
 	for t.pos < len(t.p) {
 		c := t.p[t.pos]
 		switch {
@@ -324,29 +629,35 @@ func (t *translator) run() (string, error) {
 			}
 		case c == '\\':
 			if err := t.escape(); err != nil {
-				return "", err
+				return err
 			}
 		case c == '[':
 			if err := t.class(); err != nil {
-				return "", err
+				return err
 			}
 		case c == '(':
 			if err := t.group(); err != nil {
-				return "", err
+				return err
 			}
 		case c == ')':
 			if len(t.stack) == 0 {
-				return "", fmt.Errorf("unbalanced parenthesis at position %d", t.pos)
+				return fmt.Errorf("unbalanced parenthesis at position %d", t.pos)
 			}
 			t.fl = t.stack[len(t.stack)-1]
 			t.stack = t.stack[:len(t.stack)-1]
-			t.out.WriteByte(')')
+			t.out.writeByte(')')
 			t.pos++
 		case c == '{':
 			t.brace()
 		case c == '$':
-			t.needBT = true
-			t.out.WriteByte('$')
+			if t.fl.multiline {
+				t.needBT = true
+				t.out.writeByte('$')
+			} else {
+				t.dollar = true
+				t.out.a.WriteByte('$')
+				t.out.z.WriteString(`\z`)
+			}
 			t.pos++
 		case c == '}' || c == ']' || c == '#':
 			t.out.WriteString(literal(c))
@@ -355,7 +666,7 @@ func (t *translator) run() (string, error) {
 			t.out.WriteRune(c)
 			t.pos++
 			if t.peek(0) == '+' {
-				return "", fmt.Errorf("possessive quantifier at position %d is not supported", t.pos)
+				return fmt.Errorf("possessive quantifier at position %d is not supported", t.pos)
 			}
 		default:
 			t.out.WriteRune(c)
@@ -363,9 +674,9 @@ func (t *translator) run() (string, error) {
 		}
 	}
 	if len(t.stack) != 0 {
-		return "", errors.New("missing ), unterminated subpattern")
+		return errors.New("missing ), unterminated subpattern")
 	}
-	return t.out.String(), nil
+	return nil
 }
 
 func isPyVerboseSpace(r rune) bool {
@@ -433,7 +744,7 @@ func (t *translator) group() error {
 	t.stack = append(t.stack, t.fl)
 	if t.peek(0) != '?' {
 		t.groups++
-		t.out.WriteByte('(')
+		t.out.writeByte('(')
 		return nil
 	}
 	switch {
@@ -452,7 +763,7 @@ func (t *translator) group() error {
 		}
 		t.groups++
 		t.names[name] = t.groups
-		t.out.WriteByte('(')
+		t.out.writeByte('(')
 	case t.hasPrefix("?P="):
 		t.pos += 3
 		t.stack = t.stack[:len(t.stack)-1]
@@ -523,8 +834,11 @@ func (t *translator) flags() error {
 		c := t.p[t.pos]
 		t.pos++
 		switch c {
-		case 'i', 'm', 's':
+		case 'i', 's':
 			cur.WriteRune(c)
+		case 'm':
+			cur.WriteRune(c)
+			t.fl.multiline = cur == &on
 		case 'x':
 			if cur == &on {
 				t.fl.verbose = true
@@ -723,9 +1037,9 @@ func (t *translator) classEscape(c rune, inClass bool) string {
 func (t *translator) class() error {
 	start := t.pos
 	t.pos++ // '['
-	t.out.WriteByte('[')
+	t.out.writeByte('[')
 	if t.peek(0) == '^' {
-		t.out.WriteByte('^')
+		t.out.writeByte('^')
 		t.pos++
 	}
 	first := true
@@ -736,7 +1050,7 @@ func (t *translator) class() error {
 		c := t.p[t.pos]
 		if c == ']' && !first {
 			t.pos++
-			t.out.WriteByte(']')
+			t.out.writeByte(']')
 			return nil
 		}
 		first = false

@@ -76,7 +76,7 @@ func TestEngineChoice(t *testing.T) {
 		{`#### (\-?[0-9\.\,]+)`, true},
 		{`(-?[$0-9.,]{2,})|(-?[0-9]+)`, true},
 		{`answer is \(?([ABCDEFGHIJ])\)?`, true},
-		{`\.$`, false},                          // Python $ also matches before a final \n
+		{`\.$`, false},                          // Python $ also matches before a final \n (linear only without one)
 		{`(?<=the answer is )(.*)(?=.)`, false}, // look-around
 		{`x*`, false},                           // can match empty
 		{`(\w+) \1`, false},                     // back-reference
@@ -92,6 +92,16 @@ func TestEngineChoice(t *testing.T) {
 			t.Errorf("Compile(%q).Linear() = %v, want %v", c.pattern, re.Linear(), c.linear)
 		}
 	}
+	for _, p := range []string{`\.$`, `(a+)+$`, `x$`} {
+		if re := MustCompile(p); !re.LinearUnlessTrailingNewline() {
+			t.Errorf("Compile(%q) should run linearly on inputs without a trailing newline", p)
+		}
+	}
+	for _, p := range []string{`(?m)x$`, `(?<=a)b$`} {
+		if re := MustCompile(p); re.LinearUnlessTrailingNewline() {
+			t.Errorf("Compile(%q) cannot run linearly", p)
+		}
+	}
 }
 
 func TestRemoveAllMatchesPythonSub(t *testing.T) {
@@ -105,6 +115,9 @@ func TestRemoveAllMatchesPythonSub(t *testing.T) {
 		{`\.$`, "7.2", "7.2"},
 		{`x*`, "axxbx", "ab"},
 		{`^\s*`, "  a b", "a b"},
+		{`(?s).*#### `, "a\n#### 1\n#### 2", "2"},
+		{`(?s).*#### `, "no marker", "no marker"},
+		{`.*#### `, "a\n#### 1\nb#### 2", "a\n1\n2"},
 	}
 	for _, c := range cases {
 		re, err := Compile(c.pattern)
@@ -144,8 +157,14 @@ func TestTimeoutBoundsCatastrophicBacktracking(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Without a trailing newline `$` is \z and the linear engine answers
+	// at once (no match).
+	if ms, err := re.FindAll(strings.Repeat("a", 40) + "!"); err != nil || ms != nil {
+		t.Fatalf("FindAll = %q, %v; want no match", ms, err)
+	}
+	// With one, Python's `$` needs the backtracking engine, which gives up.
 	start := time.Now()
-	_, err = re.FindAll(strings.Repeat("a", 40) + "!")
+	_, err = re.FindAll(strings.Repeat("a", 40) + "!\n")
 	if !errors.Is(err, ErrTimeout) {
 		t.Fatalf("FindAll error = %v, want ErrTimeout", err)
 	}
