@@ -1,8 +1,13 @@
 package pyre
 
 import (
+	"reflect"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
+
+	"github.com/dlclark/regexp2"
 )
 
 // FuzzCompile feeds arbitrary patterns to the translator: it must never
@@ -32,8 +37,38 @@ func FuzzCompile(f *testing.F) {
 		}
 		re.RemoveAll(input)
 		re.Search(input)
+		// The fast paths must agree with the engines they shortcut.
+		for _, l := range []*linear{re.lin, re.linNoNL} {
+			if l == nil {
+				continue
+			}
+			got, want := l.findAll(input), l.re.FindAllStringSubmatchIndex(input, -1)
+			if len(got) != 0 || len(want) != 0 {
+				if !reflect.DeepEqual(got, want) {
+					t.Fatalf("%q on %q: fast path %v, RE2 %v", pattern, input, got, want)
+				}
+			}
+		}
+		if re.linNoNL != nil && !strings.HasSuffix(input, "\n") && utf8.ValidString(input) && !strings.ContainsRune(input, utf8.RuneError) {
+			fast, err1 := re.FindAll(input)
+			slow, err2 := btFindAll(re, input)
+			if err1 == nil && err2 == nil && (len(fast) != 0 || len(slow) != 0) && !reflect.DeepEqual(fast, slow) {
+				t.Fatalf("%q on %q: $-as-\\z path %q, backtracking %q", pattern, input, fast, slow)
+			}
+		}
 		if d := time.Since(start); d > 2*time.Second {
 			t.Fatalf("%q on %q took %v", pattern, input, d)
 		}
 	})
 }
+
+func btFindAll(r *Regexp, s string) ([][]string, error) {
+	var out [][]string
+	m, err := r.bt.FindStringMatch(s)
+	for ; m != nil && err == nil; m, err = r.bt.FindNextMatch(m) {
+		out = append(out, groupsOf(m, r.ngroups))
+	}
+	return out, err
+}
+
+var _ = regexp2.None
