@@ -48,12 +48,13 @@ type goldenFile struct {
 }
 
 type goldenPrompt struct {
-	Name   string       `json:"name"`
-	Text   *string      `json:"text"`
-	IDs    []int        `json:"ids"`
-	Steps  []goldenStep `json:"steps"`
-	Exit   []goldenExit `json:"exit"`
-	HFBF16 *struct {
+	Name     string       `json:"name"`
+	Text     *string      `json:"text"`
+	NextOnly bool         `json:"next_only"`
+	IDs      []int        `json:"ids"`
+	Steps    []goldenStep `json:"steps"`
+	Exit     []goldenExit `json:"exit"`
+	HFBF16   *struct {
 		Steps []goldenStep `json:"steps"`
 	} `json:"hf_bf16"`
 	KernelSim *struct {
@@ -313,11 +314,14 @@ func compareStep(t *testing.T, g *goldenFile, p goldenPrompt, R int, got engine.
 				return fmt.Sprintf("prompt %s R=%d step %d position %d token %d", p.Name, R, want.Step, i, tok)
 			}
 		}
-		if g.FullVocab {
+		switch {
+		case p.NextOnly:
+			// long prompts: next-token log-probs only (below)
+		case g.FullVocab:
 			for v, w := range want.LogProbs[i] {
 				lp.add(float64(row[v]), w, at(v))
 			}
-		} else {
+		default:
 			in := map[int]bool{}
 			for _, pair := range want.Top[i] {
 				tok := int(pair[0])
@@ -684,10 +688,14 @@ func TestGoldenFilesComplete(t *testing.T) {
 // golden files). Such a path is ill-conditioned: an f32 rounding difference
 // that flips one bf16 rounding moves later log-probs by up to ~0.1 on these
 // checkpoints (measured in the reference by evaluating the simulation with
-// f32 and with f64 activations), so the check is statistical: at least 90%
-// of next-token log-probs and λ values within 1e-4 of the simulation, and
-// every next-token log-prob within twice the simulation's own distance from
-// the exact reference.
+// f32 and with f64 activations), and on the 150-token "long" prompts such
+// flips cascade through attention until about half of the values move by
+// more than 1e-4 (the simulation against itself: 74 of 149 next-token
+// log-probs on llama-bf16). So the check is statistical and on the short
+// prompts only: at least 90% of their next-token log-probs and λ values
+// within 1e-4 of the simulation; and every next-token log-prob, long prompts
+// included, within twice the simulation's own distance from the exact
+// reference.
 func TestGoldenBF16ActivationRounding(t *testing.T) {
 	forEachModel(t, false, func(t *testing.T, g *goldenFile, m *engine.Model, tol tolerances) {
 		if g.WeightsDType != "BF16" || !roundsActivations(m.Kernels()) {
@@ -716,12 +724,14 @@ func TestGoldenBF16ActivationRounding(t *testing.T) {
 				for i, nl := range ks.NextLogProb {
 					got := tr.Steps[s].LogProbs[i]
 					if nl != nil {
-						near(float64(got[p.IDs[i+1]]), *nl)
+						if !p.NextOnly {
+							near(float64(got[p.IDs[i+1]]), *nl)
+						}
 						exact.add(float64(got[p.IDs[i+1]]), *p.Steps[s].NextLogProb[i], func() string {
 							return fmt.Sprintf("prompt %s step %d position %d", p.Name, s+1, i)
 						})
 					}
-					if g.Looped {
+					if g.Looped && !p.NextOnly {
 						near(float64(tr.Steps[s].Lambda[i]), ks.Lambda[i])
 					}
 				}
