@@ -272,7 +272,7 @@ func makePlan(ctx context.Context, cfg *Config, env Env, opt Options) (*plan, er
 func loadTask(ctx context.Context, t *Task, seed uint64, cfg *Config, dataDir string) (*taskData, error) {
 	ds, err := t.Load(ctx, LoadOptions{DataDir: dataDir, Seed: seed, NumFewshot: cfg.NumFewshot})
 	if err != nil {
-		return nil, fmt.Errorf("task %s: %w", t.Name, err)
+		return nil, nameTask(t, -1, err)
 	}
 	n := ds.Len()
 	td := &taskData{nTotal: n, docHash: ds.DocHash()}
@@ -291,7 +291,7 @@ func loadTask(ctx context.Context, t *Task, seed uint64, cfg *Config, dataDir st
 		}
 		s, err := ds.Build(i, seed)
 		if err != nil {
-			return nil, fmt.Errorf("task %s: document %d: %w", t.Name, i, err)
+			return nil, nameTask(t, i, err)
 		}
 		if len(s.Requests) == 0 {
 			return nil, fmt.Errorf("task %s: document %d: no requests", t.Name, i)
@@ -312,6 +312,19 @@ func loadTask(ctx context.Context, t *Task, seed uint64, cfg *Config, dataDir st
 	}
 	td.promptsSum = hex.EncodeToString(all.Sum(nil))
 	return td, nil
+}
+
+// nameTask makes sure err names the task (and document i ≥ 0), without
+// repeating what the tasks package already says.
+func nameTask(t *Task, i int, err error) error {
+	msg := err.Error()
+	if errors.Is(err, context.Canceled) || strings.Contains(msg, "task "+t.Name) {
+		return err
+	}
+	if i >= 0 {
+		return fmt.Errorf("task %s: document %d: %w", t.Name, i, err)
+	}
+	return fmt.Errorf("task %s: %w", t.Name, err)
 }
 
 func checkRequests(t *Task, s *Sample) error {

@@ -136,3 +136,38 @@ func TestTasksCommands(t *testing.T) {
 		t.Errorf("dump bad split: exit %d %s", code, stderr)
 	}
 }
+
+// TestBadTaskInput runs user tasks with bad data: each fails before the
+// first request with a message naming the task (and document or field),
+// exit 1, and no run directory.
+func TestBadTaskInput(t *testing.T) {
+	dir := t.TempDir()
+	tasksDir := filepath.Join(dir, "tasks")
+	os.MkdirAll(tasksDir, 0o755)
+	files := map[string]string{
+		"d.jsonl":       "{\"question\": \"1+1?\", \"answer\": \"2\"}\n{\"question\": \"2+2?\", \"answer\": \"4\"}\n",
+		"missing.yaml":  "task: t_missing_field\ndataset_path: json\ndata_files: {test: d.jsonl}\ntest_split: test\ndoc_to_text: \"{{nosuchfield}}\"\ndoc_to_target: answer\n",
+		"nofile.yaml":   "task: t_missing_file\ndataset_path: json\ndata_files: {test: absent.jsonl}\ntest_split: test\ndoc_to_text: \"{{question}}\"\ndoc_to_target: answer\n",
+		"goodtask.yaml": "task: t_good\ndataset_path: json\ndata_files: {test: d.jsonl}\ntest_split: test\ndoc_to_text: \"{{question}}\"\ndoc_to_target: answer\n",
+	}
+	for name, body := range files {
+		os.WriteFile(filepath.Join(tasksDir, name), []byte(body), 0o644)
+	}
+	for _, tt := range []struct{ task, want string }{
+		{"t_missing_field", "nosuchfield"},
+		{"t_missing_file", "absent.jsonl"},
+	} {
+		out := filepath.Join(dir, "out-"+tt.task)
+		code, _, stderr := runMain(t, context.Background(), "run", "--model", "chance", "--tasks", tt.task, "--tasks-dir", tasksDir, "--out", out, "--no-cache", "--progress", "none")
+		if code != exitError || !strings.Contains(stderr, tt.task) || !strings.Contains(stderr, tt.want) {
+			t.Errorf("%s: exit %d, stderr %q; want exit 1 naming the task and %q", tt.task, code, stderr, tt.want)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("%s: the run directory was created", tt.task)
+		}
+	}
+	out := filepath.Join(dir, "good")
+	if code, stdout, stderr := runMain(t, context.Background(), "run", "--model", "chance", "--tasks", "t_good", "--tasks-dir", tasksDir, "--out", out, "--no-cache", "--progress", "none"); code != 0 {
+		t.Errorf("good user task: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
