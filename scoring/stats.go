@@ -370,3 +370,38 @@ func MajAtK(answers []string, k int) string {
 	}
 	return Majority(answers)
 }
+
+// McNemar is the exact McNemar test for two 0/1 score vectors on the same
+// documents: AOnly counts documents a gets right and b wrong, BOnly the
+// reverse, and PValue is the two-sided exact binomial p-value of the
+// discordant counts under "no difference" (1 when there are none). Scores
+// other than 0 and 1 are an error.
+func McNemar(a, b []float64) (aOnly, bOnly int, pValue float64, err error) {
+	if len(a) != len(b) {
+		return 0, 0, 0, fmt.Errorf("mcnemar: %d scores vs %d scores (must be the same documents)", len(a), len(b))
+	}
+	for i := range a {
+		if (a[i] != 0 && a[i] != 1) || (b[i] != 0 && b[i] != 1) {
+			return 0, 0, 0, fmt.Errorf("mcnemar: document %d has non-binary scores %v, %v", i, a[i], b[i])
+		}
+		switch {
+		case a[i] == 1 && b[i] == 0:
+			aOnly++
+		case a[i] == 0 && b[i] == 1:
+			bOnly++
+		}
+	}
+	n := aOnly + bOnly
+	if n == 0 {
+		return aOnly, bOnly, 1, nil
+	}
+	k := min(aOnly, bOnly)
+	lgN, _ := math.Lgamma(float64(n + 1))
+	var tail float64
+	for i := 0; i <= k; i++ {
+		lgI, _ := math.Lgamma(float64(i + 1))
+		lgR, _ := math.Lgamma(float64(n - i + 1))
+		tail += math.Exp(lgN - lgI - lgR - float64(n)*math.Ln2)
+	}
+	return aOnly, bOnly, math.Min(1, 2*tail), nil
+}

@@ -198,3 +198,22 @@ func TestPairedBootstrap(t *testing.T) {
 		t.Error("length mismatch: no error")
 	}
 }
+
+func TestMcNemar(t *testing.T) {
+	a := []float64{1, 1, 1, 1, 1, 1, 1, 0, 1, 0}
+	b := []float64{0, 0, 0, 0, 0, 0, 1, 1, 1, 0}
+	ao, bo, p, err := McNemar(a, b)
+	// 6 vs 1 discordant: p = 2 * P(Binom(7, .5) <= 1) = 2 * 8/128 = 0.125
+	if err != nil || ao != 6 || bo != 1 || math.Abs(p-0.125) > 1e-12 {
+		t.Errorf("McNemar = %d %d %v %v", ao, bo, p, err)
+	}
+	if _, _, p, _ := McNemar(a, a); p != 1 {
+		t.Errorf("identical: p = %v", p)
+	}
+	if _, _, _, err := McNemar([]float64{0.5}, []float64{1}); err == nil {
+		t.Error("non-binary: no error")
+	}
+	if _, _, p, _ := McNemar([]float64{1, 0}, []float64{0, 1}); p != 1 {
+		t.Errorf("balanced: p = %v, want 1", p)
+	}
+}
