@@ -71,8 +71,14 @@ func ouroShapes(b *testing.B, layers int) enginetest.Spec {
 }
 
 func loadMem(b *testing.B, s enginetest.Spec) *Model {
+	ts := s.Tensors()
 	var buf bytes.Buffer
-	if err := safetensors.Write(&buf, s.Tensors(), nil); err != nil {
+	size := 1 << 20
+	for _, t := range ts {
+		size += len(t.Data)
+	}
+	buf.Grow(size)
+	if err := safetensors.Write(&buf, ts, nil); err != nil {
 		b.Fatal(err)
 	}
 	cfg, _ := json.Marshal(s.ConfigJSON())
