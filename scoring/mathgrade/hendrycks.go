@@ -98,9 +98,10 @@ func HendrycksDollarSpan(s string) string {
 	return s
 }
 
-// HendrycksExtractAnswer is the extraction of a later lm-eval hendrycks_math
-// revision: the last \boxed{} content when there is one, else the first
-// \[ ... \] display (stripped), else HendrycksDollarSpan.
+// HendrycksExtractAnswer is the extraction of another lm-eval revision of
+// hendrycks_math/utils.py (commit 04bc51ff): the last \boxed{} content when
+// there is one, else the first \[ ... \] display (stripped), else
+// HendrycksDollarSpan.
 func HendrycksExtractAnswer(s string) string {
 	if b, ok := LastBoxedOnlyString(s); ok {
 		if v, ok := RemoveBoxed(b); ok {
