@@ -309,3 +309,31 @@ func fakeEnv(n int, slow map[string]*slowBackend) Env {
 		},
 	}
 }
+
+// rollingDataset has loglikelihood_rolling documents.
+type rollingDataset struct{ n int }
+
+func (d rollingDataset) Len() int        { return d.n }
+func (d rollingDataset) DocHash() string { return "rolling" }
+func (d rollingDataset) Build(i int, seed uint64) (*Sample, error) {
+	text := strings.Repeat(fmt.Sprintf("word%d ", i), i%5+1)
+	return &Sample{DocID: i, Doc: map[string]any{"text": text}, Prompt: text, GoldIndex: -1,
+		Requests: []Request{{Kind: backends.KindRolling, Rolling: &backends.RollingRequest{Text: text}}}}, nil
+}
+
+// bitsPerByte is a weighted metric: Σ loglik / Σ bytes.
+type bitsPerByte struct{}
+
+func (bitsPerByte) Name() string         { return "bits_per_byte" }
+func (bitsPerByte) Aggregation() string  { return "bits_per_byte" }
+func (bitsPerByte) HigherIsBetter() bool { return false }
+func (bitsPerByte) Score(in *ScoreInput) (float64, error) {
+	return in.LogLikelihoods[0], nil
+}
+func (bitsPerByte) Weight(in *ScoreInput) (float64, error) { return float64(in.RollingBytes), nil }
+
+func rollingTask(n int) *Task {
+	return &Task{Name: "text", Version: "1", OutputType: "loglikelihood_rolling",
+		Filters: []Filter{takeFirst{}}, Metrics: []Metric{bitsPerByte{}},
+		Load: func(context.Context, LoadOptions) (Dataset, error) { return rollingDataset{n}, nil }}
+}

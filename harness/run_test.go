@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -277,5 +278,27 @@ func TestPooled(t *testing.T) {
 	want := (9*0.01*10 + 29*0.0025*30) / 38 / 40
 	if d := se*se - want; d > 1e-15 || d < -1e-15 {
 		t.Errorf("pooled se² = %v, want %v", se*se, want)
+	}
+}
+
+// TestWeightedMetric runs a rolling task with bits_per_byte, a ratio of
+// sums: the chance backend's uniform byte model gives exactly 8, with a
+// degenerate bootstrap interval.
+func TestWeightedMetric(t *testing.T) {
+	env := fakeEnv(0, nil)
+	cat := env.Catalog.(*fakeCatalog)
+	cat.tasks["text"] = rollingTask(30)
+	cfg := sweep([]string{"chance"}, []string{"text"}, 4)
+	out := t.TempDir()
+	res, err := Run(context.Background(), cfg, env, Options{Out: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mr := res.Metrics.Results[0].Metrics[0]
+	if mr.Value == nil || math.Abs(*mr.Value-8) > 1e-9 || mr.N != 30 {
+		t.Fatalf("bits_per_byte = %+v, want 8 over 30 docs", mr)
+	}
+	if mr.CILo == nil || math.Abs(*mr.CILo-8) > 1e-9 || math.Abs(*mr.CIHi-8) > 1e-9 {
+		t.Errorf("CI [%v, %v], want [8, 8]", *mr.CILo, *mr.CIHi)
 	}
 }
