@@ -47,6 +47,8 @@ type avx512 struct {
 	// act holds *[]uint16 buffers for activations rounded to bf16; a
 	// sync.Pool so concurrent MatMul callers never share one.
 	act sync.Pool
+	// mmJobs and attnJobs recycle per-call work descriptions.
+	mmJobs, attnJobs sync.Pool
 }
 
 // resolveAVX512 resolves "avx512" to "avx512-bf16" or "avx512-exact".
@@ -95,7 +97,7 @@ func (a *avx512) MatMul(out, x []float32, M int, w *Matrix) {
 	var (
 		wp   unsafe.Pointer
 		esz  uintptr // weight element size
-		tile func(rm, rn int, w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+		tile tileFunc
 		xp   unsafe.Pointer
 		xsz  uintptr = 4
 	)
@@ -139,22 +141,51 @@ func (a *avx512) MatMul(out, x []float32, M int, w *Matrix) {
 	rn := min(M, 6)
 	rm := tileRows(rn)
 	tiles := (N + rm - 1) / rm
-	op := unsafe.Pointer(&out[0])
-	a.pool.RunChunks(tiles, min(a.pool.Workers(), tiles), func(_, lo, hi int) {
-		n0, n1 := lo*rm, min(hi*rm, N)
-		for mb := 0; mb < M; mb += maxRowBlock {
-			me := min(mb+maxRowBlock, M)
-			for n := n0; n < n1; n += rm {
-				h := min(rm, n1-n)
-				wt := unsafe.Add(wp, uintptr(n)*ldw)
-				for m := mb; m < me; m += rn {
-					r := min(rn, me-m)
-					tile(h, r, wt, ldw, unsafe.Add(xp, uintptr(m)*ldx), ldx, K,
-						(*float32)(unsafe.Add(op, (uintptr(m)*uintptr(N)+uintptr(n))*4)), ldo)
-				}
+	j, _ := a.mmJobs.Get().(*mmJob)
+	if j == nil {
+		j = new(mmJob)
+		j.fn = j.run
+	}
+	j.tile, j.wp, j.xp, j.op = tile, wp, xp, unsafe.Pointer(&out[0])
+	j.ldw, j.ldx, j.ldo = ldw, ldx, ldo
+	j.M, j.N, j.K, j.rm, j.rn = M, N, K, rm, rn
+	a.pool.RunChunks(tiles, min(a.pool.Workers(), tiles), j.fn)
+	*j = mmJob{fn: j.fn}
+	a.mmJobs.Put(j)
+}
+
+// tileFunc is the signature of the generated tile dispatchers.
+type tileFunc = func(rm, rn int, w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
+
+// mmJob is one MatMul's work description. Jobs are recycled through a
+// sync.Pool and fn is bound once, so a MatMul call allocates nothing.
+type mmJob struct {
+	fn            func(worker, lo, hi int)
+	tile          tileFunc
+	wp, xp, op    unsafe.Pointer
+	ldw, ldx, ldo uintptr
+	M, N, K       int
+	rm, rn        int
+}
+
+// run computes weight-row tiles [lo, hi): for each block of activation
+// rows kept hot in L2, each tile of rm weight rows meets every rn-row
+// activation tile of the block.
+func (j *mmJob) run(_, lo, hi int) {
+	M, N, rm, rn := j.M, j.N, j.rm, j.rn
+	n0, n1 := lo*rm, min(hi*rm, N)
+	for mb := 0; mb < M; mb += maxRowBlock {
+		me := min(mb+maxRowBlock, M)
+		for n := n0; n < n1; n += rm {
+			h := min(rm, n1-n)
+			wt := unsafe.Add(j.wp, uintptr(n)*j.ldw)
+			for m := mb; m < me; m += rn {
+				r := min(rn, me-m)
+				j.tile(h, r, wt, j.ldw, unsafe.Add(j.xp, uintptr(m)*j.ldx), j.ldx, j.K,
+					(*float32)(unsafe.Add(j.op, (uintptr(m)*uintptr(N)+uintptr(n))*4)), j.ldo)
 			}
 		}
-	})
+	}
 }
 
 // elemChunk bounds the length of one element-wise assembly call, so no
@@ -249,24 +280,48 @@ func (a *avx512) Attention(out, q, k, v []float32, nq, pos0, heads, kvHeads, hea
 			ctx, heads, headDim, nq*qStride, ctx*kvStride, len(q), len(out), len(k), len(v)))
 	}
 	units := nq * heads
-	a.pool.RunChunks(units, max(1, min(a.pool.Workers(), units)), func(wk, lo, hi int) {
-		scores := a.buf(wk, ctx)
-		for u := lo; u < hi; u++ {
-			i, h := u/heads, u%heads
-			n := pos0 + i + 1
-			kh := h / group
-			s := scores[:n]
-			kb := unsafe.Pointer(&k[kh*headDim])
-			vb := unsafe.Pointer(&v[kh*headDim])
-			for j := 0; j < n; j += elemChunk {
-				c := min(elemChunk, n-j)
-				attnScores(&s[j], &q[i*qStride+h*headDim], unsafe.Add(kb, uintptr(j*kvStride)*4), uintptr(kvStride)*4, c, headDim, scale)
-			}
-			softmaxAVX512(s)
-			o := out[i*qStride+h*headDim : i*qStride+(h+1)*headDim]
-			attnWeightedSum(&o[0], &s[0], vb, uintptr(kvStride)*4, n, headDim)
+	j, _ := a.attnJobs.Get().(*attnJob)
+	if j == nil {
+		j = &attnJob{a: a}
+		j.fn = j.run
+	}
+	j.out, j.q, j.k, j.v = out, q, k, v
+	j.pos0, j.heads, j.group, j.hd, j.qStride, j.kvStride, j.scale = pos0, heads, group, headDim, qStride, kvStride, scale
+	a.pool.RunChunks(units, max(1, min(a.pool.Workers(), units)), j.fn)
+	*j = attnJob{a: a, fn: j.fn}
+	a.attnJobs.Put(j)
+}
+
+// attnJob is one Attention call's work description, recycled like mmJob.
+type attnJob struct {
+	a                                         *avx512
+	fn                                        func(worker, lo, hi int)
+	out, q, k, v                              []float32
+	pos0, heads, group, hd, qStride, kvStride int
+	scale                                     float32
+}
+
+// run computes the (query row, head) units [lo, hi) on worker wk.
+func (j *attnJob) run(wk, lo, hi int) {
+	hd, qStride, kvStride := j.hd, j.qStride, j.kvStride
+	var scores []float32
+	for u := lo; u < hi; u++ {
+		i, h := u/j.heads, u%j.heads
+		n := j.pos0 + i + 1
+		if scores == nil {
+			scores = j.a.buf(wk, j.pos0+(hi-1)/j.heads+1)
 		}
-	})
+		kh := h / j.group
+		s := scores[:n]
+		kb := unsafe.Pointer(&j.k[kh*hd])
+		vb := unsafe.Pointer(&j.v[kh*hd])
+		qv := &j.q[i*qStride+h*hd]
+		for c := 0; c < n; c += elemChunk {
+			attnScores(&s[c], qv, unsafe.Add(kb, uintptr(c*kvStride)*4), uintptr(kvStride)*4, min(elemChunk, n-c), hd, j.scale)
+		}
+		softmaxAVX512(s)
+		attnWeightedSum(&j.out[i*qStride+h*hd], &s[0], vb, uintptr(kvStride)*4, n, hd)
+	}
 }
 
 func (a *avx512) ToF32(dst []float32, w *Matrix, r int) {

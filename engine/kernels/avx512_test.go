@@ -332,3 +332,38 @@ func TestResolve(t *testing.T) {
 		t.Fatal("Resolve(bogus) not empty")
 	}
 }
+
+// TestAVX512NoAllocs checks that MatMul and Attention allocate nothing
+// beyond what the worker pool itself allocates per dispatch (the decode
+// loop must not allocate per token).
+func TestAVX512NoAllocs(t *testing.T) {
+	fast, exact, _ := avxPaths(t)
+	p := NewPool(2)
+	defer p.Close()
+	nop := func(_, _, _ int) {}
+	poolAllocs := testing.AllocsPerRun(50, func() { p.RunChunks(64, 2, nop) })
+	w := offsetMatrix(rand.New(rand.NewPCG(1, 1)), BF16, 256, 256)
+	x, out := make([]float32, 2*256), make([]float32, 2*256)
+	q := make([]float32, 4*64)
+	kv := make([]float32, 100*4*64)
+	for _, k := range []Kernels{fast, exact} {
+		for _, M := range []int{1, 2} {
+			k.MatMul(out, x, M, w) // warm the buffers
+			if a := testing.AllocsPerRun(50, func() { k.MatMul(out, x, M, w) }); a > poolAllocs {
+				t.Errorf("%s MatMul M=%d: %v allocations per call, the pool alone makes %v", k.Name(), M, a, poolAllocs)
+			}
+		}
+		k.Attention(q, q, kv, kv, 1, 99, 4, 4, 64, 0.125)
+		if a := testing.AllocsPerRun(50, func() { k.Attention(q, q, kv, kv, 1, 99, 4, 4, 64, 0.125) }); a > poolAllocs {
+			t.Errorf("%s Attention: %v allocations per call, the pool alone makes %v", k.Name(), a, poolAllocs)
+		}
+		if a := testing.AllocsPerRun(50, func() {
+			k.RMSNorm(out, x, x[:256], 1e-6)
+			k.SiLUMul(out, x, x)
+			k.Softmax(out)
+			k.Add(out, x)
+		}); a != 0 {
+			t.Errorf("%s element-wise kernels: %v allocations", k.Name(), a)
+		}
+	}
+}
