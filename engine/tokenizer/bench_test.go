@@ -42,11 +42,12 @@ func benchText(b *testing.B) string {
 func BenchmarkEncode(b *testing.B) {
 	text := benchText(b)
 	for _, name := range []string{"ouro-1.4B", "qwen3", "llama3"} {
-		tk := sharedTokenizer(b, name)
-		n := len(tk.Encode(text))
+		var tk *Tokenizer
+		var n int
 		var warmNs float64
 		b.Run(name+"/warm", func(b *testing.B) {
-			tk.Encode(text)
+			tk = sharedTokenizer(b, name)
+			n = len(tk.Encode(text))
 			b.SetBytes(int64(len(text)))
 			b.ResetTimer()
 			for b.Loop() {
@@ -56,6 +57,10 @@ func BenchmarkEncode(b *testing.B) {
 			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
 		})
 		b.Run(name+"/cold", func(b *testing.B) {
+			if tk == nil {
+				tk = sharedTokenizer(b, name)
+				n = len(tk.Encode(text))
+			}
 			b.SetBytes(int64(len(text)))
 			for b.Loop() {
 				b.StopTimer()
@@ -81,4 +86,56 @@ func BenchmarkDecode(b *testing.B) {
 		tk.Decode(ids)
 	}
 	b.ReportMetric(float64(len(ids))*float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
+}
+
+// BenchmarkLoad measures parsing the largest shipped tokenizer.json files.
+func BenchmarkLoad(b *testing.B) {
+	for _, name := range []string{"ouro-1.4B", "qwen3", "llama3"} {
+		path := filepath.Join(sharedDir(b), name, "tokenizer.json")
+		data, err := os.ReadFile(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				if _, err := Parse(data, path); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkSplit compares the hand-written split matchers with regexp2 on
+// the same text; "regexp2/fast" is the speed-up measured in this run.
+func BenchmarkSplit(b *testing.B) {
+	text := benchText(b)
+	for _, c := range []struct{ name, pattern string }{
+		{"gpt2", gpt2Pattern}, {"qwen", qwenPattern}, {"llama3", llama3Pattern},
+	} {
+		re, err := compileRegex(c.pattern)
+		if err != nil {
+			b.Fatal(err)
+		}
+		fast := fastMatcher(c.pattern)
+		var buf []span
+		var fastNs float64
+		b.Run(c.name+"/fast", func(b *testing.B) {
+			b.SetBytes(int64(len(text)))
+			for b.Loop() {
+				buf = fast(text, buf[:0])
+			}
+			fastNs = float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+		})
+		b.Run(c.name+"/regexp2", func(b *testing.B) {
+			b.SetBytes(int64(len(text)))
+			for b.Loop() {
+				buf = regexMatches(re, text, buf[:0])
+			}
+			if fastNs > 0 {
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/fastNs, "regexp2/fast")
+			}
+		})
+	}
 }

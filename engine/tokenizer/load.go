@@ -14,7 +14,7 @@ import (
 type fileJSON struct {
 	Normalizer    json.RawMessage `json:"normalizer"`
 	PreTokenizer  json.RawMessage `json:"pre_tokenizer"`
-	Model         json.RawMessage `json:"model"`
+	Model         *modelJSON      `json:"model"`
 	PostProcessor json.RawMessage `json:"post_processor"`
 	Decoder       json.RawMessage `json:"decoder"`
 	AddedTokens   []addedJSON     `json:"added_tokens"`
@@ -39,36 +39,46 @@ type modelJSON struct {
 	ByteFallback            bool            `json:"byte_fallback"`
 	IgnoreMerges            bool            `json:"ignore_merges"`
 	Vocab                   json.RawMessage `json:"vocab"`
-	Merges                  []mergeJSON     `json:"merges"`
+	Merges                  json.RawMessage `json:"merges"`
 }
 
-// mergeJSON is one merge rule, serialised either as the legacy string "a b"
-// or as a pair ["a", "b"].
+// mergeJSON is one merge rule.
 type mergeJSON struct{ a, b string }
 
-func (m *mergeJSON) UnmarshalJSON(data []byte) error {
-	data = bytes.TrimSpace(data)
-	if len(data) > 0 && data[0] == '"' {
-		var s string
-		if err := json.Unmarshal(data, &s); err != nil {
-			return err
+// parseMerges decodes the merges list, whose rules are serialised either as
+// legacy strings "a b" or as pairs ["a", "b"].
+func parseMerges(raw json.RawMessage) ([]mergeJSON, error) {
+	if isNull(raw) {
+		return nil, nil
+	}
+	var list []any
+	if err := json.Unmarshal(raw, &list); err != nil {
+		return nil, fmt.Errorf("model.merges is not a list: %w", err)
+	}
+	merges := make([]mergeJSON, len(list))
+	for i, e := range list {
+		switch x := e.(type) {
+		case string:
+			a, b, ok := strings.Cut(x, " ")
+			if !ok || a == "" || b == "" || strings.Contains(b, " ") {
+				return nil, fmt.Errorf("model.merges[%d]: %q is not of the form \"a b\"", i, truncate(x, 60))
+			}
+			merges[i] = mergeJSON{a, b}
+		case []any:
+			if len(x) != 2 {
+				return nil, fmt.Errorf("model.merges[%d] is not a pair of two non-empty strings", i)
+			}
+			a, oka := x[0].(string)
+			b, okb := x[1].(string)
+			if !oka || !okb || a == "" || b == "" {
+				return nil, fmt.Errorf("model.merges[%d] is not a pair of two non-empty strings", i)
+			}
+			merges[i] = mergeJSON{a, b}
+		default:
+			return nil, fmt.Errorf("model.merges[%d] is neither a string nor a pair of strings", i)
 		}
-		parts := strings.Split(s, " ")
-		if len(parts) != 2 || parts[0] == "" || parts[1] == "" {
-			return fmt.Errorf("merge %q is not of the form \"a b\"", s)
-		}
-		m.a, m.b = parts[0], parts[1]
-		return nil
 	}
-	var pair []string
-	if err := json.Unmarshal(data, &pair); err != nil {
-		return fmt.Errorf("merge %s is neither a string nor a pair of strings", truncate(string(data), 60))
-	}
-	if len(pair) != 2 || pair[0] == "" || pair[1] == "" {
-		return fmt.Errorf("merge %s is not a pair of two non-empty strings", truncate(string(data), 60))
-	}
-	m.a, m.b = pair[0], pair[1]
-	return nil
+	return merges, nil
 }
 
 // maxIDSlack bounds how far token ids may exceed the number of tokens, so that
@@ -103,24 +113,25 @@ func parse(data []byte, name string) (*Tokenizer, error) {
 	if err := json.Unmarshal(data, &f); err != nil {
 		return nil, jsonError(data, err)
 	}
-	if isNull(f.Model) {
+	if f.Model == nil {
 		return nil, errors.New(`missing "model"`)
 	}
-	var m modelJSON
-	if err := json.Unmarshal(f.Model, &m); err != nil {
-		return nil, fmt.Errorf("model: %w", err)
-	}
+	m := f.Model
 	switch m.Type {
 	case "BPE":
 	case "":
 		// Old files omit the type; only BPE has merges.
-		if m.Merges == nil {
+		if isNull(m.Merges) {
 			return nil, errors.New(`model has no "type" and no "merges"; only BPE models are supported`)
 		}
 	case "WordPiece", "Unigram", "WordLevel":
 		return nil, fmt.Errorf("model type %q is not supported (only byte-level BPE is)", m.Type)
 	default:
 		return nil, fmt.Errorf("unknown model type %q (only byte-level BPE is supported)", m.Type)
+	}
+	merges, err := parseMerges(m.Merges)
+	if err != nil {
+		return nil, err
 	}
 	if m.Dropout != nil && *m.Dropout != 0 {
 		return nil, fmt.Errorf("BPE dropout %v is not supported", *m.Dropout)
@@ -226,8 +237,8 @@ func parse(data []byte, name string) (*Tokenizer, error) {
 	}
 
 	// Merges: rank = index.
-	t.merges = make(map[uint64]merge, len(m.Merges))
-	for rank, mg := range m.Merges {
+	t.merges = make(map[uint64]merge, len(merges))
+	for rank, mg := range merges {
 		ia, oka := vocab[mg.a]
 		ib, okb := vocab[mg.b]
 		im, okm := vocab[mg.a+mg.b]
@@ -280,7 +291,6 @@ func parse(data []byte, name string) (*Tokenizer, error) {
 	t.addedRaw = newAddedMatcher(t.addedTokens, false)
 	t.addedNorm = newAddedMatcher(t.addedTokens, true)
 
-	var err error
 	if t.normalizer, err = parseNormalizer(f.Normalizer); err != nil {
 		return nil, fmt.Errorf("normalizer: %w", err)
 	}

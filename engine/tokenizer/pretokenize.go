@@ -102,8 +102,9 @@ var behaviors = map[string]splitBehavior{
 // preStep is one pre-tokenization step.
 type preStep struct {
 	kind     preKind
-	re       *regexp2.Regexp // Split with a Regex pattern; ByteLevel with use_regex
-	literal  string          // Split with a String pattern
+	re       *regexp2.Regexp             // Split with a Regex pattern; ByteLevel with use_regex
+	fast     func(string, []span) []span // hand-written equivalent of re, if any
+	literal  string                      // Split with a String pattern
 	behavior splitBehavior
 	invert   bool
 
@@ -153,6 +154,7 @@ func parsePreTokenizer(raw json.RawMessage) ([]preStep, error) {
 				return nil, fmt.Errorf("Split: %w", err)
 			}
 			s.re = re
+			s.fast = fastMatcher(*p.Pattern.Regex)
 		case p.Pattern.String != nil:
 			s.literal = *p.Pattern.String
 		default:
@@ -172,7 +174,7 @@ func parsePreTokenizer(raw json.RawMessage) ([]preStep, error) {
 			if err != nil {
 				return nil, err
 			}
-			s.re = re
+			s.re, s.fast = re, gpt2Matches
 		}
 		return []preStep{s}, nil
 	case "":
@@ -207,6 +209,8 @@ func (p *preStep) matches(s string, buf []span) []span {
 			}
 			i += n
 		}
+	case p.fast != nil:
+		buf = p.fast(s, buf)
 	case p.re != nil:
 		buf = regexMatches(p.re, s, buf)
 	case p.literal != "":
@@ -249,7 +253,31 @@ func regexMatches(re *regexp2.Regexp, s string, buf []span) []span {
 // split cuts s into pieces according to matches and the step's behaviour and
 // appends the non-empty pieces to out.
 func (p *preStep) split(s string, ms []span, out []string) []string {
-	behavior := p.behavior
+	p.each(s, ms, func(piece string) { out = append(out, piece) })
+	return out
+}
+
+// each calls emit for every non-empty piece of s, in order, according to
+// the matches ms and the step's behaviour (Hugging Face's
+// SplitDelimiterBehavior, optionally inverted).
+func (p *preStep) each(s string, ms []span, emit func(string)) {
+	if p.behavior == splitIsolated {
+		// Gaps and matches alike become pieces; invert changes nothing.
+		prev := 0
+		for _, m := range ms {
+			if m.start > prev {
+				emit(s[prev:m.start])
+			}
+			if m.end > m.start {
+				emit(s[m.start:m.end])
+			}
+			prev = m.end
+		}
+		if prev < len(s) {
+			emit(s[prev:])
+		}
+		return
+	}
 	// Walk the alternating sequence of gaps and matches.
 	type piece struct {
 		span
@@ -273,16 +301,12 @@ func (p *preStep) split(s string, ms []span, out []string) []string {
 		}
 	}
 	var res []span
-	switch behavior {
+	switch p.behavior {
 	case splitRemoved:
 		for _, pc := range pieces {
 			if !pc.match {
 				res = append(res, pc.span)
 			}
-		}
-	case splitIsolated:
-		for _, pc := range pieces {
-			res = append(res, pc.span)
 		}
 	case splitContiguous:
 		prevMatch := false
@@ -322,18 +346,49 @@ func (p *preStep) split(s string, ms []span, out []string) []string {
 	}
 	for _, r := range res {
 		if r.end > r.start {
-			out = append(out, s[r.start:r.end])
+			emit(s[r.start:r.end])
 		}
 	}
-	return out
 }
 
-// preTokenize runs the pre-tokenizer steps over one segment of normalized
-// text and returns the pre-tokens as raw byte strings.
+// preTokenizer runs the pre-tokenizer steps depth first, so that no list of
+// all pre-tokens of a long text is ever built; bufs holds one match buffer
+// per step.
+type preTokenizer struct {
+	t    *Tokenizer
+	bufs [][]span
+	out  []int
+}
+
+func (pt *preTokenizer) run(s string, level int) {
+	if level == len(pt.t.pre) {
+		pt.out = pt.t.bpe(s, pt.out)
+		return
+	}
+	p := &pt.t.pre[level]
+	if p.kind == preByteLevel {
+		if p.addPrefixSpace && !strings.HasPrefix(s, " ") {
+			s = " " + s
+		}
+		if p.re == nil {
+			pt.run(s, level+1)
+			return
+		}
+	}
+	pt.bufs[level] = p.matches(s, pt.bufs[level][:0])
+	ms := pt.bufs[level]
+	if len(ms) == 0 && !p.invert && p.behavior != splitRemoved {
+		pt.run(s, level+1)
+		return
+	}
+	p.each(s, ms, func(piece string) { pt.run(piece, level+1) })
+}
+
+// preTokenize returns the pre-tokens of one segment of normalized text as
+// raw byte strings (used by tests; encoding uses preTokenizer directly).
 func (t *Tokenizer) preTokenize(s string) []string {
 	pieces := []string{s}
 	var next []string
-	var buf []span
 	for i := range t.pre {
 		p := &t.pre[i]
 		next = next[:0]
@@ -347,12 +402,12 @@ func (t *Tokenizer) preTokenize(s string) []string {
 					continue
 				}
 			}
-			buf = p.matches(pc, buf)
-			if len(buf) == 0 && !p.invert && p.behavior != splitRemoved {
+			ms := p.matches(pc, nil)
+			if len(ms) == 0 && !p.invert && p.behavior != splitRemoved {
 				next = append(next, pc)
 				continue
 			}
-			next = p.split(pc, buf, next)
+			next = p.split(pc, ms, next)
 		}
 		pieces, next = next, pieces
 	}

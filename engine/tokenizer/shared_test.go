@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -9,13 +10,12 @@ import (
 	"testing"
 )
 
-// sharedDir returns ../shared/data/tokenizers relative to the module root,
-// skipping the test when it is absent (e.g. on a fresh clone).
-func sharedDir(t testing.TB) string {
-	t.Helper()
+// findSharedDir returns ../shared/data/tokenizers relative to the module
+// root, or an error saying why it is unavailable.
+func findSharedDir() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
@@ -23,13 +23,24 @@ func sharedDir(t testing.TB) string {
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			t.Skip("shared data not found: no go.mod above the test directory")
+			return "", errors.New("no go.mod above the test directory")
 		}
 		dir = parent
 	}
 	d := filepath.Join(dir, "..", "shared", "data", "tokenizers")
 	if _, err := os.Stat(d); err != nil {
-		t.Skipf("shared tokenizer data not available (%s): %v", d, err)
+		return "", err
+	}
+	return d, nil
+}
+
+// sharedDir returns the shared tokenizer data directory, skipping the test
+// when it is absent (e.g. on a fresh clone).
+func sharedDir(t testing.TB) string {
+	t.Helper()
+	d, err := findSharedDir()
+	if err != nil {
+		t.Skipf("shared tokenizer data (../shared/data/tokenizers) not available: %v", err)
 	}
 	return d
 }

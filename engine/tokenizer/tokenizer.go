@@ -89,9 +89,10 @@ func (t *Tokenizer) encode(text string, out []int) []int {
 	}
 	var segs, nsegs []segment
 	segs = t.addedRaw.split(text, segs)
+	pt := &preTokenizer{t: t, bufs: make([][]span, len(t.pre)), out: out}
 	for _, sg := range segs {
 		if sg.id >= 0 {
-			out = append(out, sg.id)
+			pt.out = append(pt.out, sg.id)
 			continue
 		}
 		s := sg.text
@@ -101,15 +102,13 @@ func (t *Tokenizer) encode(text string, out []int) []int {
 		nsegs = t.addedNorm.split(s, nsegs[:0])
 		for _, ns := range nsegs {
 			if ns.id >= 0 {
-				out = append(out, ns.id)
+				pt.out = append(pt.out, ns.id)
 				continue
 			}
-			for _, w := range t.preTokenize(ns.text) {
-				out = t.bpe(w, out)
-			}
+			pt.run(ns.text, 0)
 		}
 	}
-	return out
+	return pt.out
 }
 
 // Decode returns the text the ids stand for: byte-level tokens are mapped
