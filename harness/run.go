@@ -459,6 +459,11 @@ func (r *runner) runJob(ctx context.Context, m *model, t *taskRun, s Setting, w 
 	go func() {
 		defer close(results)
 		for i := 0; i < n; i++ {
+			// Acquire may succeed on a done context; check first so an
+			// interrupt dispatches nothing new.
+			if ctx.Err() != nil {
+				break
+			}
 			if err := m.sem.Acquire(ctx, 1); err != nil {
 				break
 			}
