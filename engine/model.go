@@ -31,6 +31,10 @@ type LoadOptions struct {
 	SkipNonFiniteCheck bool
 	// NoMmap reads weight files into memory instead of mapping them.
 	NoMmap bool
+	// PrefixCacheBytes bounds the KV memory kept for recently scored
+	// contexts (0: DefaultPrefixCacheBytes; negative: no prefix cache).
+	// Results are identical with and without it.
+	PrefixCacheBytes int64
 }
 
 // Config is the checkpoint's config.json as the engine understands it.
@@ -51,6 +55,7 @@ type Model struct {
 	vocab    int
 	maxPos   int
 	defaultR int
+	prefix   *prefixCache
 }
 
 // Load loads the Hugging Face checkpoint in directory dir (weights memory
@@ -115,6 +120,12 @@ func newModel(ck *checkpoint.Checkpoint, opts LoadOptions) (_ *Model, err error)
 		}
 	}
 	m.eos = eosIDs(ck, m.tok)
+	if b := opts.PrefixCacheBytes; b >= 0 {
+		if b == 0 {
+			b = DefaultPrefixCacheBytes
+		}
+		m.prefix = &prefixCache{budget: b}
+	}
 	m.k = opts.Kernels
 	if m.k == nil {
 		workers := opts.Workers

@@ -103,6 +103,12 @@ func (m *Model) prefixToken() (int, error) {
 // (non-empty) in one forward pass over context+continuation[:-1]. Looped
 // models also get PerDepth for every depth 1..R.
 func (m *Model) LogLikelihoodIDs(ctx context.Context, contextIDs, continuation []int, o ScoreOptions) (*Score, error) {
+	return m.score(ctx, contextIDs, continuation, o, true)
+}
+
+// score implements LogLikelihoodIDs; cache says whether the context may be
+// stored in the prefix cache (rolling windows never repeat, so they skip it).
+func (m *Model) score(ctx context.Context, contextIDs, continuation []int, o ScoreOptions, cache bool) (*Score, error) {
 	if len(contextIDs) == 0 {
 		return nil, fmt.Errorf("engine: LogLikelihoodIDs needs a non-empty context")
 	}
@@ -116,23 +122,38 @@ func (m *Model) LogLikelihoodIDs(ctx context.Context, contextIDs, continuation [
 	if m.maxPos > 0 && len(input) > m.maxPos {
 		return nil, fmt.Errorf("engine: context and continuation need %d positions, more than max_position_embeddings %d (no truncation)", len(input), m.maxPos)
 	}
-	seq, err := m.NewSequence(o.R)
-	if err != nil {
-		return nil, err
-	}
-	st, err := seq.Forward(ctx, input, false)
-	if err != nil {
-		return nil, err
-	}
-	R, V, D := seq.R, m.vocab, m.ck.Config.HiddenSize
+	// Two chunks, always: the context without its last token (shared by
+	// every continuation, so it may come from the prefix cache), then the
+	// rest, whose outputs are scored.
 	n, first := len(continuation), len(contextIDs)-1
+	if err := m.checkIDs(input, len(input)); err != nil {
+		return nil, err
+	}
+	R, err := m.steps(o.R)
+	if err != nil {
+		return nil, err
+	}
+	var seq *Sequence
+	if first > 0 {
+		seq, err = m.prefixed(ctx, R, input[:first], cache)
+	} else {
+		seq, err = m.NewSequence(R)
+	}
+	if err != nil {
+		return nil, err
+	}
+	st, err := seq.Forward(ctx, input[first:], false)
+	if err != nil {
+		return nil, err
+	}
+	V, D := m.vocab, m.ck.Config.HiddenSize
 	// Per step: log-prob and greedy flag of every continuation token.
 	lps := make([][]float64, R)
 	greedy := make([][]bool, R)
 	logits := make([]float32, n*V)
 	lsm := make([]float32, V)
 	for t := range R {
-		m.logits(logits, st.Hidden[t][first*D:(first+n)*D], n)
+		m.logits(logits, st.Hidden[t][:n*D], n)
 		lps[t], greedy[t] = make([]float64, n), make([]bool, n)
 		for i, tok := range continuation {
 			row := logits[i*V : (i+1)*V]
@@ -147,7 +168,7 @@ func (m *Model) LogLikelihoodIDs(ctx context.Context, contextIDs, continuation [
 		step := R
 		if o.Q != nil && st.Lambda != nil {
 			for t := range R {
-				lam[t] = float64(st.Lambda[t][first+i])
+				lam[t] = float64(st.Lambda[t][i])
 			}
 			step = ExitStep(ExitDistribution(lam), *o.Q)
 		}
@@ -197,7 +218,7 @@ func (m *Model) RollingIDs(ctx context.Context, ids []int, o ScoreOptions) (*Sco
 		maxLen = len(ids)
 	}
 	for _, w := range rollingWindows(ids, prefix, maxLen) {
-		s, err := m.LogLikelihoodIDs(ctx, w.context, w.continuation, o)
+		s, err := m.score(ctx, w.context, w.continuation, o, false)
 		if err != nil {
 			return nil, err
 		}
