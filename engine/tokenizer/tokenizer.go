@@ -124,6 +124,18 @@ func (t *Tokenizer) Decode(ids []int) string {
 	return string(b)
 }
 
+// DecodeSkipSpecial is Decode without the special added tokens (like
+// Hugging Face's decode(ids, skip_special_tokens=True)).
+func (t *Tokenizer) DecodeSkipSpecial(ids []int) string {
+	var b []byte
+	for _, id := range ids {
+		if !t.IsSpecial(id) {
+			b = t.appendToken(b, id)
+		}
+	}
+	return string(b)
+}
+
 func (t *Tokenizer) appendToken(b []byte, id int) []byte {
 	if id < 0 || id >= len(t.tokens) || !t.present[id] {
 		return utf8.AppendRune(b, utf8.RuneError)

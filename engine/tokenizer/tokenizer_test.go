@@ -74,6 +74,23 @@ func TestEncodeSpecial(t *testing.T) {
 	if got, want := tk.EncodeSpecial("the"), []int{284, 116, 257}; !slices.Equal(got, want) {
 		t.Errorf("EncodeSpecial = %v, want %v", got, want)
 	}
+	// Llama 3.1's shape: Sequence[ByteLevel, TemplateProcessing].
+	data := mutate(t, func(m map[string]any) {
+		m["post_processor"] = map[string]any{"type": "Sequence", "processors": []any{
+			map[string]any{"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": false, "use_regex": true},
+			m["post_processor"],
+		}}
+	})
+	seq, err := Parse(data, "seq.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := seq.EncodeSpecial("the"), []int{284, 116, 257}; !slices.Equal(got, want) {
+		t.Errorf("Sequence EncodeSpecial = %v, want %v", got, want)
+	}
+	if got, want := seq.Encode("the"), []int{116, 257}; !slices.Equal(got, want) {
+		t.Errorf("Encode = %v, want %v (no post-processing)", got, want)
+	}
 	leg := loadTestdata(t, "tiny-legacy.json") // ByteLevel post-processor adds nothing
 	if got, want := leg.EncodeSpecial("the"), leg.Encode("the"); !slices.Equal(got, want) {
 		t.Errorf("EncodeSpecial = %v, want %v", got, want)
@@ -84,6 +101,9 @@ func TestDecodeAndTokens(t *testing.T) {
 	tk := loadTestdata(t, "tiny-bpe.json")
 	if got := tk.Decode([]int{282, 117, 115, 101, 114, 283, 266}); got != "<|im_start|>user<|im_end|> world" {
 		t.Errorf("Decode = %q", got)
+	}
+	if got := tk.DecodeSkipSpecial([]int{282, 117, 283, 285, 266}); got != "u[MASK] world" {
+		t.Errorf("DecodeSkipSpecial = %q", got)
 	}
 	if got := tk.Decode([]int{72, 100000, -1}); got != "H\uFFFD\uFFFD" {
 		t.Errorf("Decode of unknown ids = %q", got)
