@@ -51,6 +51,13 @@
 // the R = r model, so one Forward with R steps yields log-likelihoods at
 // every depth 1..R (Score.PerDepth).
 //
+// Log-likelihood requests are computed in two chunks, always: the context
+// without its last token, then the rest. The first chunk's KV cache is kept
+// in a small byte-bounded prefix cache (LoadOptions.PrefixCacheBytes), so
+// the choices of a multiple-choice question prefill their shared context
+// once; because the split does not depend on the cache, a hit is
+// bit-identical to a miss and results do not depend on request order.
+//
 // Adaptive exit (threshold q, the Q-exit rule: the first step whose exit
 // CDF reaches q) is implemented as SELECTION: every step is computed, the
 // step chosen per token supplies the logits, and the chosen step is
