@@ -2,7 +2,9 @@ package engine
 
 import (
 	"context"
+	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"unsafe"
 
@@ -64,4 +66,33 @@ func TestOuroEOS(t *testing.T) {
 	if g.FinishReason == "stop" && g.StopToken < 0 && len(g.Text) > 0 && g.Text[len(g.Text)-1] == 'e' {
 		t.Errorf("stop string not cut: %q", g.Text)
 	}
+}
+
+// TestResidentMemory: loading a bf16 model allocates (on the Go heap, i.e.
+// besides the memory-mapped files) less than a tenth of the file size, so
+// resident memory stays within 1.1× the files plus the KV cache.
+func TestResidentMemory(t *testing.T) {
+	s := enginetest.Spec{ModelType: "ouro", Hidden: 256, Inter: 512, Layers: 4, Heads: 4, KVHeads: 4, Vocab: 2000,
+		MaxPos: 64, UTSteps: 4, DType: safetensors.BF16, Seed: 3, Fast: true}
+	dir := writeSpec(t, s)
+	fi, err := os.Stat(filepath.Join(dir, "model.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	m, err := Load(context.Background(), dir, LoadOptions{Workers: 1, KernelPath: "generic"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	grown := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	if grown > fi.Size()/10 {
+		t.Errorf("load grew the heap by %d bytes for a %d-byte bf16 file (> 10%%)", grown, fi.Size())
+	}
+	t.Logf("file %d bytes, heap growth %d bytes", fi.Size(), grown)
+	runtime.KeepAlive(m)
 }
