@@ -44,6 +44,7 @@ type goldenFile struct {
 	Prompts        []goldenPrompt     `json:"prompts"`
 	Greedy         []goldenGreedy     `json:"greedy"`
 	LogLikelihood  []goldenLL         `json:"loglikelihood"`
+	Rolling        []goldenRolling    `json:"rolling"`
 	ToleranceStudy map[string]float64 `json:"tolerance_study"`
 }
 
@@ -86,17 +87,36 @@ type goldenGreedy struct {
 }
 
 type goldenLL struct {
-	ContextText      *string `json:"context_text"`
-	ContinuationText *string `json:"continuation_text"`
-	Context          []int   `json:"context"`
-	Continuation     []int   `json:"continuation"`
-	R                int     `json:"R"`
-	LogProb          float64 `json:"logprob"`
-	IsGreedy         bool    `json:"is_greedy"`
-	PerStep          []struct {
+	ContextText      *string       `json:"context_text"`
+	ContinuationText *string       `json:"continuation_text"`
+	Context          []int         `json:"context"`
+	Continuation     []int         `json:"continuation"`
+	R                int           `json:"R"`
+	LogProb          float64       `json:"logprob"`
+	IsGreedy         bool          `json:"is_greedy"`
+	PerStep          []goldenDepth `json:"per_step"`
+	QExit            []struct {
+		Q        float64 `json:"q"`
+		Steps    []int   `json:"steps"`
 		LogProb  float64 `json:"logprob"`
 		IsGreedy bool    `json:"is_greedy"`
-	} `json:"per_step"`
+	} `json:"q_exit"`
+}
+
+type goldenDepth struct {
+	LogProb  float64 `json:"logprob"`
+	IsGreedy bool    `json:"is_greedy"`
+}
+
+type goldenRolling struct {
+	Prompt      string        `json:"prompt"`
+	MaxLength   int           `json:"max_length"`
+	R           int           `json:"R"`
+	PrefixToken int           `json:"prefix_token"`
+	Windows     [][2]int      `json:"windows"`
+	LogProb     float64       `json:"logprob"`
+	IsGreedy    bool          `json:"is_greedy"`
+	PerStep     []goldenDepth `json:"per_step"`
 }
 
 // tolerances for one checkpoint.
@@ -512,6 +532,20 @@ func TestGoldenLogLikelihood(t *testing.T) {
 				t.Fatalf("pair %d: %v", k, err)
 			}
 			checkScore(t, g, k, s, ll, lim)
+			for _, qe := range ll.QExit {
+				q := qe.Q
+				sq, err := m.LogLikelihoodIDs(ctx, ll.Context, ll.Continuation, engine.ScoreOptions{R: ll.R, Q: &q})
+				if err != nil {
+					t.Fatalf("pair %d q=%g: %v", k, q, err)
+				}
+				if !slices.Equal(sq.Steps, qe.Steps) {
+					t.Errorf("%s pair %d (R=%d) Q-exit q=%g: exit steps %v, reference %v", g.Checkpoint, k, ll.R, q, sq.Steps, qe.Steps)
+				}
+				if d := math.Abs(sq.LogProb - qe.LogProb); d > lim || sq.IsGreedy != qe.IsGreedy {
+					t.Errorf("%s pair %d (R=%d) Q-exit q=%g: (%.7g, greedy %v), reference (%.7g, greedy %v)",
+						g.Checkpoint, k, ll.R, q, sq.LogProb, sq.IsGreedy, qe.LogProb, qe.IsGreedy)
+				}
+			}
 			if tok != nil && ll.ContextText != nil {
 				c, x := *ll.ContextText, *ll.ContinuationText
 				whole, ce := tok.Encode(c+x), tok.Encode(c)
@@ -812,4 +846,51 @@ func TestGoldenLogLikelihoodText(t *testing.T) {
 	if n == 0 {
 		t.Fatal("no text pairs in the golden file")
 	}
+}
+
+// TestGoldenRolling compares RollingIDs (lm-eval's loglikelihood_rolling:
+// disjoint windows of max_length predicted tokens, the first predicted
+// from the prefix token) with the reference, including every depth for
+// looped models.
+func TestGoldenRolling(t *testing.T) {
+	forEachModel(t, true, func(t *testing.T, g *goldenFile, m *engine.Model, tol tolerances) {
+		ctx := context.Background()
+		prompts := map[string][]int{}
+		for _, p := range g.Prompts {
+			prompts[p.Name] = p.IDs
+		}
+		for _, r := range g.Rolling {
+			ids := prompts[r.Prompt]
+			s, err := m.RollingIDs(ctx, ids, engine.ScoreOptions{R: r.R, MaxLength: r.MaxLength})
+			if err != nil {
+				t.Fatalf("RollingIDs(%s, max_length %d): %v", r.Prompt, r.MaxLength, err)
+			}
+			inputs := 0
+			for _, w := range r.Windows {
+				inputs += w[0] + w[1] - 1
+			}
+			if s.Tokens != len(ids) || s.InputTokens != inputs {
+				t.Errorf("%s rolling %s/%d: %d tokens scored from %d inputs, reference windows %v (%d tokens, %d inputs)",
+					g.Checkpoint, r.Prompt, r.MaxLength, s.Tokens, s.InputTokens, r.Windows, len(ids), inputs)
+			}
+			lim := tol.logprob * float64(len(ids))
+			if d := math.Abs(s.LogProb - r.LogProb); d > lim || s.IsGreedy != r.IsGreedy {
+				t.Errorf("%s rolling %s/%d: (%.7g, greedy %v), reference (%.7g, greedy %v)",
+					g.Checkpoint, r.Prompt, r.MaxLength, s.LogProb, s.IsGreedy, r.LogProb, r.IsGreedy)
+			}
+			if !g.Looped {
+				continue
+			}
+			if len(s.PerDepth) != len(r.PerStep) {
+				t.Fatalf("%s rolling %s/%d: %d depths, reference %d", g.Checkpoint, r.Prompt, r.MaxLength, len(s.PerDepth), len(r.PerStep))
+			}
+			for d, want := range r.PerStep {
+				got := s.PerDepth[d]
+				if math.Abs(got.LogProb-want.LogProb) > lim || got.IsGreedy != want.IsGreedy {
+					t.Errorf("%s rolling %s/%d depth %d: (%.7g, greedy %v), reference (%.7g, greedy %v)",
+						g.Checkpoint, r.Prompt, r.MaxLength, d+1, got.LogProb, got.IsGreedy, want.LogProb, want.IsGreedy)
+				}
+			}
+		}
+	})
 }

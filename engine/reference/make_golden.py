@@ -30,6 +30,7 @@ OURO_TOK = os.path.join(os.path.dirname(REPO), "shared", "data", "tokenizers", "
 GREEDY_TOKENS = 20
 LONG = 150  # "long" prompt: more rows than the AVX-512 GEMM's 96-row block; next-token log-probs only
 NEXT_ONLY = {"long"}
+Q_VALUES = (0.5, 0.9)  # exit thresholds for the Q-exit log-likelihood goldens
 MIN_MARGIN = 1e-2  # greedy choices closer than this are cut off (never happens with these seeds)
 TOP_K = 20
 
@@ -387,12 +388,49 @@ def loglikelihood(model, ctx, cont, R):
     return out
 
 
+def loglikelihood_q(model, ctx, cont, R, q):
+    """Q-exit by selection, as HF's exit_threshold: token i is scored with the first step whose exit
+    CDF at its position reaches q (the last step if none). Returns (steps, sum, is_greedy, margin),
+    margin = min |CDF - q| over the CDF values the rule compared."""
+    full = ctx + cont
+    states = model.forward(full[:-1], ref.Cache(), R)
+    pos = torch.arange(len(ctx) - 1, len(full) - 1)
+    cdf = torch.cumsum(ref.exit_pdf([model.gate(h)[pos] for h in states]), dim=-1)
+    lps = [model.logprobs(h)[pos] for h in states]
+    steps, total, greedy_ok, margin = [], 0.0, True, float("inf")
+    for i, tok in enumerate(cont):
+        step = R
+        for t in range(R - 1):
+            margin = min(margin, abs(float(cdf[i, t]) - q))
+            if float(cdf[i, t]) >= q:
+                step = t + 1
+                break
+        steps.append(step)
+        total += float(lps[step - 1][i, tok])
+        greedy_ok = greedy_ok and int(torch.argmax(lps[step - 1][i])) == tok
+    return steps, total, greedy_ok, margin
+
+
+def rolling_windows(tokens, prefix, max_len):
+    """lm-eval's get_rolling_token_windows(context_len=1) followed by make_disjoint_window."""
+    pred_len = max_len  # max_seq_len - context_len + 1
+    first = min(max_len, len(tokens))
+    wins = [([prefix] + tokens[: first - 1], tokens[:first])]
+    predicted = first
+    while predicted < len(tokens):
+        wlen = min(len(tokens) - predicted, pred_len)
+        end = predicted + wlen
+        wins.append((tokens[end - max_len - 1 : end - 1], tokens[end - wlen : end]))
+        predicted += wlen
+    return [(a[: len(a) - (len(b) - 1)], b) for a, b in wins]
+
+
 def exit_rows(lams, R):
     pdf = ref.exit_pdf(lams[:R])  # [n, R]
     return [[r7(v) for v in row] for row in pdf.tolist()]
 
 
-def golden_for(name, cfg, tensors_dtype, prompts, greedy_runs, ll_pairs, full_vocab):
+def golden_for(name, cfg, tensors_dtype, prompts, greedy_runs, ll_pairs, full_vocab, rolling_runs):
     d = os.path.join(OUT, name)
     cfg_read, tensors = ref.load_checkpoint(d)
     assert cfg_read == cfg
@@ -416,6 +454,7 @@ def golden_for(name, cfg, tensors_dtype, prompts, greedy_runs, ll_pairs, full_vo
         "prompts": [],
         "greedy": [],
         "loglikelihood": [],
+        "rolling": [],
     }
     hf = ref.Model(cfg, tensors, act=torch.bfloat16) if tensors_dtype == "BF16" else None
     sim = ref.Model(cfg, tensors, act=torch.float32, bf16_matmul_inputs=True) if tensors_dtype == "BF16" else None
@@ -525,7 +564,31 @@ def golden_for(name, cfg, tensors_dtype, prompts, greedy_runs, ll_pairs, full_vo
                   "logprob": r7(res[-1][0]), "is_greedy": res[-1][1]})
         if looped:
             e["per_step"] = [{"logprob": r7(s), "is_greedy": g} for s, g in res]
+            qs = []
+            for q in Q_VALUES:
+                steps, total, g, margin = loglikelihood_q(model, ctx, cont, R, q)
+                if margin < 1e-4:
+                    print(f"{name}: q={q} skipped for a pair: exit CDF within {margin:.1e} of q")
+                    continue
+                qs.append({"q": q, "steps": steps, "logprob": r7(total), "is_greedy": g})
+            e["q_exit"] = qs
         out["loglikelihood"].append(e)
+    byname_ids = {pn: ids for pn, _, ids in prompts}
+    for pname, max_len, R in rolling_runs:
+        wins = rolling_windows(byname_ids[pname], cfg["bos_token_id"], max_len)
+        per = None
+        total, greedy_ok = 0.0, True
+        for c, x in wins:
+            res = loglikelihood(model, c, x, R)
+            total += res[-1][0]
+            greedy_ok = greedy_ok and res[-1][1]
+            if looped:
+                per = [(a[0] + b[0], a[1] and b[1]) for a, b in zip(per, res)] if per else list(res)
+        e = {"prompt": pname, "max_length": max_len, "R": R, "prefix_token": cfg["bos_token_id"],
+             "windows": [[len(c), len(x)] for c, x in wins], "logprob": r7(total), "is_greedy": greedy_ok}
+        if looped:
+            e["per_step"] = [{"logprob": r7(s), "is_greedy": g} for s, g in per]
+        out["rolling"].append(e)
     out["tolerance_study"] = {k: r7(v) for k, v in study.items()}
     write_json(os.path.join(OUT, name + ".json"), out)
     return worst_cache, study
@@ -588,6 +651,7 @@ def main():
             if T:
                 ll.append((p1[:5], p1[5:], T + 2, None))
             full = True
+            rolling_runs = [("long", 64, Rll), ("text", 5, Rll)]
         else:
             prompts = [(pn, t, otok.encode(t)) for pn, t in OURO_TEXTS]
             greedy_runs = [("capital", 4), ("chat", 4), ("capital", 6), ("code", 6)]
@@ -598,7 +662,8 @@ def main():
                 assert whole[: len(ce)] == ce
                 ll.append((ce, whole[len(ce):], 4, (c, x)))
             full = False
-        worst, study = golden_for(name, cfg, dts, prompts, greedy_runs, ll, full)
+            rolling_runs = [("code", 8, 4)]
+        worst, study = golden_for(name, cfg, dts, prompts, greedy_runs, ll, full, rolling_runs)
         msg = f"{name}: written; cached-vs-full max |Δ| {worst:.2e}"
         if study:
             msg += "; " + ", ".join(f"{k}={v:.2e}" for k, v in study.items())
