@@ -12,8 +12,8 @@ import (
 // the shipped micro models are trained on ("khop").
 //
 // Each document draws a random single N-cycle f over the symbols 0..N-1
-// (so f^k(x) != x for 0 < k < N and, with N >= 2K+1, no k-hop answer
-// aliases a backward hop). The sequence is
+// (so f^k(x) != x for 0 < k < N; with N >= 2K+1 no k-hop answer is also a
+// shorter backward walk). The sequence is
 //
 //	<bos> P(x1,f(x1)) ... P(xN,f(xN)) <sep> Q(y1,k1) ... Q(yQ,kQ)
 //
@@ -36,9 +36,12 @@ type KHop struct {
 	Q int
 }
 
-// NewKHop returns the built-in khop generator: 13 symbols, 1..6 hops,
-// 16 queries per document (N >= 2K+1, so no hop count aliases another).
-func NewKHop() KHop { return KHop{N: 13, K: 6, Q: 16} }
+// NewKHop returns the built-in khop generator: 8 symbols, 1..4 hops, 16
+// queries per document. On an 8-cycle f^4 = f^-4 is the farthest symbol
+// (4 hops either way), so difficulty rises monotonically with the hop
+// count; the micro models are trained on exactly this configuration
+// (training/README.md explains the choice over 13 symbols).
+func NewKHop() KHop { return KHop{N: 8, K: 4, Q: 16} }
 
 // Name implements Generator.
 func (g KHop) Name() string { return "khop" }
