@@ -64,11 +64,6 @@ func FuzzCompile(f *testing.F) {
 
 func btFindAll(r *Regexp, s string) ([][]string, error) {
 	var out [][]string
-	m, err := r.bt.FindStringMatch(s)
-	for ; m != nil && err == nil; m, err = r.bt.FindNextMatch(m) {
-		out = append(out, groupsOf(m, r.ngroups))
-	}
+	err := r.btEach(s, func(m *regexp2.Match) { out = append(out, groupsOf(m, r.ngroups)) })
 	return out, err
 }
-
-var _ = regexp2.None

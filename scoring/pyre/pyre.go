@@ -23,12 +23,10 @@
 // under a match timeout so that an adversarial input cannot backtrack
 // without bound.
 //
-// Known, documented differences from CPython: after an empty match at
-// position p Python retries at p requiring a non-empty match, whereas the
-// backtracking engine resumes at p+1 (this only matters for patterns whose
-// preferred match at p is empty but that could also match non-empty there);
-// inside a character class \S and \W use the engine's own definition
-// (ASCII for RE2, .NET Unicode for regexp2); \b uses .NET's word definition;
+// CPython's iteration rule is kept: after an empty match at p the next
+// match may be a non-empty one starting at p. Known, documented differences
+// from CPython: inside a character class \S and \W use the engine's own definition
+// (ASCII for RE2, .NET Unicode for regexp2);
 // possessive quantifiers and the (?L) flag are rejected; invalid UTF-8 in the
 // input is read as U+FFFD by the backtracking engine.
 package pyre
@@ -38,6 +36,7 @@ import (
 	"fmt"
 	"regexp"
 	"regexp/syntax"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -63,6 +62,11 @@ type Regexp struct {
 	lin     *linear
 	linNoNL *linear
 	bt      *regexp2.Regexp
+	// btNonEmpty is \G(?:pattern)(?<!\G): a non-empty match starting
+	// exactly at the search position, used for CPython's rule that after
+	// an empty match at p the next search may still find a non-empty
+	// match at p.
+	btNonEmpty *regexp2.Regexp
 }
 
 // linear is an RE2 program with fast paths. literal is set when the
@@ -120,7 +124,37 @@ func CompileTimeout(pattern string, timeout time.Duration) (*Regexp, error) {
 	}
 	bt.MatchTimeout = timeout
 	r.bt = bt
+	if ne, err := regexp2.Compile(`\G(?:`+out+`)(?<!\G)`, regexp2.None); err == nil {
+		ne.MatchTimeout = timeout
+		r.btNonEmpty = ne
+	}
 	return r, nil
+}
+
+// btEach calls fn on every match of the backtracking engine, in CPython's
+// order: after an empty match at p it first looks for a non-empty match
+// starting at p, then resumes at p+1.
+func (r *Regexp) btEach(s string, fn func(m *regexp2.Match)) error {
+	runes := []rune(s)
+	m, err := r.bt.FindRunesMatch(runes)
+	for m != nil && err == nil {
+		fn(m)
+		if m.Length == 0 && r.btNonEmpty != nil && m.Index < len(runes) {
+			m2, err2 := r.btNonEmpty.FindRunesMatchStartingAt(runes, m.Index)
+			if err2 != nil {
+				return wrapErr(err2)
+			}
+			if m2 != nil {
+				m = m2
+				fn(m)
+			}
+		}
+		m, err = r.bt.FindNextMatch(m)
+	}
+	if err != nil {
+		return wrapErr(err)
+	}
+	return nil
 }
 
 // newLinear compiles an RE2 pattern, or returns nil when RE2 rejects it or
@@ -135,14 +169,17 @@ func newLinear(pattern string, ngroups int) *linear {
 		return nil
 	}
 	l := &linear{re: re}
-	if tree.Op == syntax.OpLiteral && tree.Flags&syntax.FoldCase == 0 && ngroups == 0 {
+	// U+FFFD in a pattern also matches invalid UTF-8 in the input, which
+	// a byte search would miss.
+	if tree.Op == syntax.OpLiteral && tree.Flags&syntax.FoldCase == 0 && ngroups == 0 && !slices.Contains(tree.Rune, utf8.RuneError) {
 		l.literal, l.isLiteral = string(tree.Rune), true
 		return l
 	}
 	if tree.Op == syntax.OpConcat && len(tree.Sub) == 2 && ngroups == 0 &&
 		tree.Sub[0].Op == syntax.OpStar && tree.Sub[0].Flags&syntax.NonGreedy == 0 &&
 		tree.Sub[0].Sub[0].Op == syntax.OpAnyChar &&
-		tree.Sub[1].Op == syntax.OpLiteral && tree.Sub[1].Flags&syntax.FoldCase == 0 {
+		tree.Sub[1].Op == syntax.OpLiteral && tree.Sub[1].Flags&syntax.FoldCase == 0 &&
+		!slices.Contains(tree.Sub[1].Rune, utf8.RuneError) {
 		l.literal, l.dotStarLiteral = string(tree.Sub[1].Rune), true
 		return l
 	}
@@ -210,17 +247,10 @@ func (r *Regexp) FindAll(s string) ([][]string, error) {
 		return out, nil
 	}
 	var out [][]string
-	m, err := r.bt.FindStringMatch(s)
-	for {
-		if err != nil {
-			return nil, wrapErr(err)
-		}
-		if m == nil {
-			return out, nil
-		}
-		out = append(out, groupsOf(m, r.ngroups))
-		m, err = r.bt.FindNextMatch(m)
+	if err := r.btEach(s, func(m *regexp2.Match) { out = append(out, groupsOf(m, r.ngroups)) }); err != nil {
+		return nil, err
 	}
+	return out, nil
 }
 
 func groupStrings(s string, m []int) []string {
@@ -392,27 +422,23 @@ func (r *Regexp) RemoveAll(s string) (string, error) {
 		b.WriteString(s[last:])
 		return b.String(), nil
 	}
-	m, err := r.bt.FindStringMatch(s)
-	if err != nil {
-		return "", wrapErr(err)
-	}
-	if m == nil {
-		return s, nil
-	}
 	runes := []rune(s)
 	var b strings.Builder
-	last := 0
-	for m != nil {
+	last, any := 0, false
+	err := r.btEach(s, func(m *regexp2.Match) {
+		any = true
 		if m.Index > last {
 			b.WriteString(string(runes[last:m.Index]))
 		}
 		if end := m.Index + m.Length; end > last {
 			last = end
 		}
-		m, err = r.bt.FindNextMatch(m)
-		if err != nil {
-			return "", wrapErr(err)
-		}
+	})
+	if err != nil {
+		return "", err
+	}
+	if !any {
+		return s, nil
 	}
 	b.WriteString(string(runes[last:]))
 	return b.String(), nil
@@ -433,6 +459,12 @@ func hasStartAnchor(re *syntax.Regexp) bool {
 // addRune marks the first byte of r's UTF-8 encoding (and, under case
 // folding, of every rune in its fold orbit).
 func addRune(set *[256]bool, r rune, fold bool) {
+	if r == utf8.RuneError {
+		// Invalid UTF-8 bytes decode as U+FFFD.
+		for b := 0x80; b < 0x100; b++ {
+			set[b] = true
+		}
+	}
 	var buf [utf8.UTFMax]byte
 	utf8.EncodeRune(buf[:], r)
 	set[buf[0]] = true
@@ -965,8 +997,18 @@ func (t *translator) escape() error {
 		t.out.WriteString(t.classEscape(c, false))
 		t.pos += 2
 	case 'b', 'B':
+		// Python's word boundary uses Python's \w; spell it out with
+		// look-around so the backtracking engine's own \w does not leak in.
 		t.needBT = true
-		t.out.WriteString(`\` + string(c))
+		w := `[\p{L}\p{N}_]`
+		if t.fl.ascii {
+			w = `[0-9A-Za-z_]`
+		}
+		if c == 'b' {
+			t.out.WriteString(`(?:(?<=` + w + `)(?!` + w + `)|(?<!` + w + `)(?=` + w + `))`)
+		} else {
+			t.out.WriteString(`(?:(?<=` + w + `)(?=` + w + `)|(?<!` + w + `)(?!` + w + `))`)
+		}
 		t.pos += 2
 	case 'A':
 		t.out.WriteString(`\A`)
