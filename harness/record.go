@@ -67,8 +67,11 @@ type ResponseRecord struct {
 	Tokens        int           `json:"tokens"`
 	Bytes         int           `json:"bytes,omitempty"`
 	// Steps is the recurrent steps executed per token (looped backends).
-	Steps []int  `json:"steps,omitempty"`
-	Error string `json:"error,omitempty"`
+	Steps []int `json:"steps,omitempty"`
+	// PerDepthOf is set when this score was read from the per-depth
+	// scores of one request at R = PerDepthOf.
+	PerDepthOf int    `json:"per_depth_of,omitempty"`
+	Error      string `json:"error,omitempty"`
 }
 
 // finite returns &x, or nil when x is NaN or infinite (JSON has no such

@@ -80,6 +80,11 @@ type model struct {
 	sem      *semaphore.Weighted
 	limit    int
 	settings []Setting
+	// perDepthR > 0 when the backend scores every depth 1..R in one pass
+	// (Capabilities.PerDepth): log-likelihood requests of a fixed-R
+	// setting are then sent once at R = perDepthR (the sweep's largest R)
+	// and each setting reads its own depth.
+	perDepthR int
 }
 
 // taskData is one task loaded for one seed, with its documents rendered.
@@ -238,6 +243,12 @@ func makePlan(ctx context.Context, cfg *Config, env Env, opt Options) (*plan, er
 		}
 		m.sem = semaphore.NewWeighted(int64(m.limit))
 		m.settings = cfg.settings(m.caps.Looped)
+		if m.caps.Looped && m.caps.PerDepth && len(cfg.R) > 1 {
+			for _, r := range cfg.R {
+				m.perDepthR = max(m.perDepthR, r)
+			}
+			p.notes = append(p.notes, fmt.Sprintf("model %s scores every depth in one pass: log-likelihoods for R in %v come from one request at R=%d each", m.label, cfg.R, m.perDepthR))
+		}
 		if !m.caps.Looped && (len(cfg.R) > 0 || len(cfg.Q) > 0 || len(cfg.KV) > 0) {
 			p.notes = append(p.notes, fmt.Sprintf("model %s (%s backend) is not looped: R, q and kv settings do not apply and are not swept for it", m.label, m.id.Kind))
 		}
@@ -571,6 +582,60 @@ func withOptions(req Request, s Setting) Request {
 	return req
 }
 
+// withDepth returns req asking for depth R (req is already a copy).
+func withDepth(req Request, r int) Request {
+	switch {
+	case req.LogLikelihood != nil:
+		req.LogLikelihood.Options.R = r
+	case req.Rolling != nil:
+		req.Rolling.Options.R = r
+	}
+	return req
+}
+
+// atDepth returns the answer at depth r taken from a per-depth response.
+func atDepth(resp response, r int) (response, error) {
+	var pd []backends.DepthScore
+	switch {
+	case resp.ll != nil:
+		pd = resp.ll.PerDepth
+	case resp.roll != nil:
+		pd = resp.roll.PerDepth
+	}
+	for _, d := range pd {
+		if d.R != r {
+			continue
+		}
+		switch {
+		case resp.ll != nil:
+			ll := *resp.ll
+			ll.LogProb, ll.IsGreedy, ll.PerDepth = d.LogProb, d.IsGreedy, nil
+			if len(ll.Usage.Steps) > 0 {
+				ll.Usage.Steps = fixedSteps(ll.Tokens, r)
+			}
+			return response{ll: &ll}, nil
+		default:
+			rl := *resp.roll
+			rl.LogProb, rl.PerDepth = d.LogProb, nil
+			if len(rl.Usage.Steps) > 0 {
+				rl.Usage.Steps = fixedSteps(rl.Tokens, r)
+			}
+			return response{roll: &rl}, nil
+		}
+	}
+	return response{}, fmt.Errorf("backend declares per-depth scores but returned none for R=%d", r)
+}
+
+// fixedSteps is the steps record of a fixed-depth pass: r per token (used
+// only when the backend reports steps).
+func fixedSteps(tokens, r int) []int {
+	s := make([]int, tokens)
+	for i := range s {
+		s[i] = r
+	}
+	return s
+}
+
 // response is the answer to one request.
 type response struct {
 	gen  *backends.GenerateResponse
@@ -698,12 +763,23 @@ func (r *runner) evalDoc(ctx context.Context, m *model, t *Task, td *taskData, i
 	rec.Responses = make([]ResponseRecord, len(smp.Requests))
 	for j, req := range smp.Requests {
 		req = withOptions(req, s)
+		depth := 0
+		if m.perDepthR > 0 && s.R > 0 && s.Q == nil && req.Kind != backends.KindGenerate {
+			depth = s.R
+			req = withDepth(req, m.perDepthR)
+		}
 		resp, cached, reqErr, fatal := r.call(ctx, m, req)
 		if fatal != nil {
 			return nil, out, fatal
 		}
+		if reqErr == nil && depth > 0 {
+			resp, reqErr = atDepth(resp, depth)
+		}
 		rr := &rec.Responses[j]
 		rr.Kind = req.Kind
+		if depth > 0 {
+			rr.PerDepthOf = m.perDepthR
+		}
 		if reqErr != nil {
 			rr.Error = reqErr.Error()
 			errs = append(errs, fmt.Sprintf("request %d: %v", j, reqErr))

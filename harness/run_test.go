@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ouroeval/ouroeval/backends"
 )
 
 // readRecords reads a samples file, zeroing the timing fields.
@@ -300,5 +302,90 @@ func TestWeightedMetric(t *testing.T) {
 	}
 	if mr.CILo == nil || math.Abs(*mr.CILo-8) > 1e-9 || math.Abs(*mr.CIHi-8) > 1e-9 {
 		t.Errorf("CI [%v, %v], want [8, 8]", *mr.CILo, *mr.CIHi)
+	}
+}
+
+// depthBackend is a looped backend whose log-likelihood depends on R; with
+// perDepth it returns every depth 1..R in one response, as the engine does.
+type depthBackend struct {
+	*slowBackend
+	perDepth bool
+}
+
+func (b *depthBackend) Capabilities() backends.Capabilities {
+	c := b.slowBackend.Capabilities()
+	c.PerDepth = b.perDepth
+	return c
+}
+
+func (b *depthBackend) LogLikelihood(ctx context.Context, r *backends.LogLikelihoodRequest) (*backends.LogLikelihoodResponse, error) {
+	plain := *r
+	plain.Options = backends.Options{}
+	resp, err := b.slowBackend.LogLikelihood(ctx, &plain)
+	if err != nil {
+		return nil, err
+	}
+	h := 0
+	for _, c := range r.Continuation {
+		h += int(c)
+	}
+	// Depth moves each choice differently, so the argmax changes with R.
+	at := func(d int) float64 { return resp.LogProb + 0.4*float64(d)*float64(h%7)/7 }
+	out := *resp
+	out.LogProb = at(r.Options.R)
+	out.Usage.Steps = fixedSteps(out.Tokens, r.Options.R)
+	if b.perDepth {
+		for d := 1; d <= r.Options.R; d++ {
+			out.PerDepth = append(out.PerDepth, backends.DepthScore{R: d, LogProb: at(d)})
+		}
+	}
+	return &out, nil
+}
+
+// TestPerDepth checks that a per-depth backend answers an R sweep of a
+// log-likelihood task with one request per choice, and that the results
+// equal asking for every R separately.
+func TestPerDepth(t *testing.T) {
+	const n = 30
+	var metrics [][]byte
+	var calls []int64
+	var recs [][]Record
+	for _, pd := range []bool{false, true} {
+		b := &depthBackend{slowBackend: newSlow("d", 0), perDepth: pd}
+		env := fakeEnv(n, nil)
+		env.Open = func(ctx context.Context, spec string) (backends.Backend, error) { return b, nil }
+		cfg := sweep([]string{"depth"}, []string{"add_mc"}, 8)
+		cfg.R = []int{1, 2, 3}
+		out := t.TempDir()
+		if _, err := Run(context.Background(), cfg, env, Options{Out: out, CacheDir: filepath.Join(out, "cache")}); err != nil {
+			t.Fatal(err)
+		}
+		m, _ := os.ReadFile(filepath.Join(out, "metrics.json"))
+		metrics = append(metrics, m)
+		calls = append(calls, b.calls.Load())
+		rs := readRecords(t, filepath.Join(out, "samples", "depth", "add_mc.jsonl"))
+		for i := range rs {
+			for j := range rs[i].Responses {
+				if pd && rs[i].Setting.R > 0 && rs[i].Responses[j].PerDepthOf != 3 {
+					t.Fatalf("record %d response %d: per_depth_of = %d, want 3", i, j, rs[i].Responses[j].PerDepthOf)
+				}
+				rs[i].Responses[j].PerDepthOf = 0
+			}
+		}
+		recs = append(recs, rs)
+	}
+	if !reflect.DeepEqual(recs[0], recs[1]) {
+		t.Error("per-depth records differ from separate R runs")
+	}
+	var mf MetricsFile
+	json.Unmarshal(metrics[0], &mf)
+	if *mf.Results[0].Metrics[0].Value == *mf.Results[2].Metrics[0].Value {
+		t.Error("R=1 and R=3 give the same accuracy: the test backend does not exercise depth")
+	}
+	if !bytes.Equal(metrics[0], metrics[1]) {
+		t.Errorf("per-depth results differ from separate R runs:\n%s\n---\n%s", metrics[0], metrics[1])
+	}
+	if calls[0] != n*4*3 || calls[1] != n*4 {
+		t.Errorf("backend calls: %d separately, %d per-depth; want %d and %d", calls[0], calls[1], n*4*3, n*4)
 	}
 }
