@@ -11,3 +11,5 @@ func fmaChunk() float64 { panic("kernels: no probes on this architecture") }
 func dpChunk() float64 { panic("kernels: no probes on this architecture") }
 
 func readSlice(b []byte) float64 { panic("kernels: no probes on this architecture") }
+
+func readSlice8(b []byte) float64 { panic("kernels: no probes on this architecture") }

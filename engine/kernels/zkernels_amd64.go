@@ -23,6 +23,11 @@ func dpbf16PeakLoop(n int)
 //go:noescape
 func readLoop(p unsafe.Pointer, n int)
 
+// readLoop8 reads 8 interleaved streams of n bytes (a multiple of 128) starting stride bytes apart at p.
+//
+//go:noescape
+func readLoop8(p unsafe.Pointer, n int, stride uintptr)
+
 // cpuid executes CPUID with EAX=leaf, ECX=sub.
 //
 //go:noescape

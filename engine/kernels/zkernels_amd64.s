@@ -144,6 +144,40 @@ readdone:
 	VZEROUPPER
 	RET
 
+// func readLoop8(p unsafe.Pointer, n int, stride uintptr)
+TEXT ·readLoop8(SB), NOSPLIT, $0-24
+	MOVQ p+0(FP), SI
+	MOVQ n+8(FP), CX
+	MOVQ stride+16(FP), R8
+	LEAQ (R8)(R8*2), R9
+	LEAQ (R8)(R8*4), R10
+	LEAQ (R9)(R8*4), R11
+	SHRQ $7, CX
+	JZ read8done
+read8loop:
+	VMOVDQU64 (SI), Z0
+	VMOVDQU64 64(SI), Z8
+	VMOVDQU64 (SI)(R8*1), Z1
+	VMOVDQU64 64(SI)(R8*1), Z9
+	VMOVDQU64 (SI)(R8*2), Z2
+	VMOVDQU64 64(SI)(R8*2), Z10
+	VMOVDQU64 (SI)(R9*1), Z3
+	VMOVDQU64 64(SI)(R9*1), Z11
+	VMOVDQU64 (SI)(R8*4), Z4
+	VMOVDQU64 64(SI)(R8*4), Z12
+	VMOVDQU64 (SI)(R10*1), Z5
+	VMOVDQU64 64(SI)(R10*1), Z13
+	VMOVDQU64 (SI)(R9*2), Z6
+	VMOVDQU64 64(SI)(R9*2), Z14
+	VMOVDQU64 (SI)(R11*1), Z7
+	VMOVDQU64 64(SI)(R11*1), Z15
+	ADDQ $128, SI
+	DECQ CX
+	JNZ read8loop
+read8done:
+	VZEROUPPER
+	RET
+
 // func cpuid(leaf, sub uint32) (a, b, c, d uint32)
 TEXT ·cpuid(SB), NOSPLIT, $0-24
 	MOVL leaf+0(FP), AX

@@ -168,6 +168,27 @@ func (g *gen) probes() {
 	g.lbl("readdone")
 	g.i("VZEROUPPER")
 	g.i("RET")
+
+	g.fn("readLoop8", "(p unsafe.Pointer, n int, stride uintptr)", "readLoop8 reads 8 interleaved streams of n bytes (a multiple of 128) starting stride bytes apart at p.", 24)
+	g.i("MOVQ p+0(FP), SI")
+	g.i("MOVQ n+8(FP), CX")
+	g.i("MOVQ stride+16(FP), R8")
+	g.i("LEAQ (R8)(R8*2), R9")
+	g.i("LEAQ (R8)(R8*4), R10")
+	g.i("LEAQ (R9)(R8*4), R11")
+	g.i("SHRQ $7, CX")
+	g.i("JZ read8done")
+	g.lbl("read8loop")
+	for r := 0; r < 8; r++ {
+		g.i("VMOVDQU64 %s, Z%d", wAddr(r), r)
+		g.i("VMOVDQU64 64%s, Z%d", wAddr(r), 8+r)
+	}
+	g.i("ADDQ $128, SI")
+	g.i("DECQ CX")
+	g.i("JNZ read8loop")
+	g.lbl("read8done")
+	g.i("VZEROUPPER")
+	g.i("RET")
 }
 
 // ---------------------------------------------------------------------------
