@@ -343,3 +343,16 @@ func (a *avx512) ToF32(dst []float32, w *Matrix, r int) {
 		panic("kernels: unknown dtype " + w.DType.String())
 	}
 }
+
+// RoPE implements RoPEKernels (one assembly call per position).
+func (a *avx512) RoPE(x []float32, rows, heads, headDim, pos0 int, tab *RoPETable) {
+	checkRoPE(x, rows, heads, headDim, pos0, tab)
+	half := headDim / 2
+	if half == 0 || heads == 0 {
+		return
+	}
+	for t := range rows {
+		p := pos0 + t
+		ropeRow(&x[t*heads*headDim], heads, headDim, &tab.Cos[p*half], &tab.Sin[p*half])
+	}
+}

@@ -367,3 +367,29 @@ func TestAVX512NoAllocs(t *testing.T) {
 		}
 	}
 }
+
+func TestRoPEAVX512(t *testing.T) {
+	fast, _, gen := avxPaths(t)
+	if _, ok := gen.(RoPEKernels); ok {
+		t.Log("generic has its own RoPE")
+	}
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, hd := range []int{2, 14, 32, 34, 64, 128, 256} {
+		inv := make([]float32, hd/2)
+		for i := range inv {
+			inv[i] = float32(math.Pow(10000, -2*float64(i)/float64(hd)))
+		}
+		tab := NewRoPETable(40, inv)
+		for _, c := range []struct{ rows, heads, pos0 int }{{1, 1, 0}, {3, 5, 7}, {7, 2, 33}} {
+			x := offsetVec(r, c.rows*c.heads*hd)
+			want := append([]float32(nil), x...)
+			ropeGeneric(want, c.rows, c.heads, hd, c.pos0, tab)
+			ApplyRoPE(fast, x, c.rows, c.heads, hd, c.pos0, tab)
+			for i := range x {
+				if d := math.Abs(float64(x[i] - want[i])); d > 1e-6*(1+math.Abs(float64(want[i]))) {
+					t.Fatalf("hd=%d %+v x[%d] = %v, want %v", hd, c, i, x[i], want[i])
+				}
+			}
+		}
+	}
+}

@@ -1207,3 +1207,8 @@ func attnScores(s *float32, q *float32, k unsafe.Pointer, kstride uintptr, t int
 //
 //go:noescape
 func attnWeightedSum(o *float32, p *float32, v unsafe.Pointer, vstride uintptr, t int, hd int)
+
+// ropeRow rotates each of heads head vectors of hd values at x: x[i], x[i+hd/2] ← x[i]·c−x[i+hd/2]·s, x[i+hd/2]·c+x[i]·s with c, s = cos[i], sin[i].
+//
+//go:noescape
+func ropeRow(x *float32, heads int, hd int, cos, sin *float32)

@@ -115,6 +115,7 @@ func (g *gen) all() {
 	g.conversions()
 	g.elementwise()
 	g.attention()
+	g.rope()
 }
 
 // ---------------------------------------------------------------------------
@@ -892,6 +893,45 @@ func (g *gen) attention() {
 	g.i("SUBQ $16, R12")
 	g.i("JMP awblk")
 	g.lbl("awdone")
+	g.i("VZEROUPPER")
+	g.i("RET")
+}
+
+// rope rotates one position's heads (HF rotate_half convention).
+func (g *gen) rope() {
+	g.fn("ropeRow", "(x *float32, heads int, hd int, cos, sin *float32)",
+		"ropeRow rotates each of heads head vectors of hd values at x: x[i], x[i+hd/2] ← x[i]·c−x[i+hd/2]·s, x[i+hd/2]·c+x[i]·s with c, s = cos[i], sin[i].", 40)
+	g.i("MOVQ x+0(FP), DI")
+	g.i("MOVQ heads+8(FP), BX")
+	g.i("MOVQ hd+16(FP), R12")
+	g.i("MOVQ cos+24(FP), R8")
+	g.i("MOVQ sin+32(FP), R9")
+	g.i("MOVQ R12, R13")
+	g.i("SHRQ $1, R13")      // half
+	g.i("LEAQ (R13*4), R11") // half in bytes
+	g.i("TESTQ BX, BX")
+	g.i("JEQ ropedone")
+	g.lbl("ropehead")
+	g.i("MOVQ DI, SI")
+	g.i("MOVQ R8, DX")
+	g.i("MOVQ R9, R10")
+	g.i("MOVQ R13, CX")
+	g.loopN([]string{"SI", "DX", "R10"}, func(m bool) {
+		g.i(ld(m, "(SI)", 0))
+		g.i(ld(m, "(SI)(R11*1)", 1))
+		g.i(ld(m, "(DX)", 2))
+		g.i(ld(m, "(R10)", 3))
+		g.i("VMULPS Z2, Z0, Z4")       // a·c
+		g.i("VFNMADD231PS Z3, Z1, Z4") // − b·s
+		g.i("VMULPS Z2, Z1, Z5")       // b·c
+		g.i("VFMADD231PS Z3, Z0, Z5")  // + a·s
+		g.i(st(m, 4, "(SI)"))
+		g.i(st(m, 5, "(SI)(R11*1)"))
+	})
+	g.i("LEAQ (DI)(R12*4), DI")
+	g.i("DECQ BX")
+	g.i("JNZ ropehead")
+	g.lbl("ropedone")
 	g.i("VZEROUPPER")
 	g.i("RET")
 }
