@@ -1,7 +1,6 @@
 package tokenizer
 
 import (
-	"fmt"
 	"slices"
 	"testing"
 	"unicode/utf8"
@@ -71,15 +70,6 @@ func TestSharedRoundTrip(t *testing.T) {
 			}
 		})
 	}
-}
-
-func ExampleTokenizer_Encode() {
-	tk, err := Load("../../../shared/data/tokenizers/ouro-1.4B/tokenizer.json")
-	if err != nil {
-		fmt.Println("shared data not available")
-		return
-	}
-	fmt.Println(tk.Encode("<|im_start|>user\nHello world 12345<|im_end|>"))
 }
 
 // TestOuroVocab checks the Ouro and SmolLM2 tokenizers on the llama.cpp
