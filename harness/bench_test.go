@@ -87,7 +87,7 @@ func BenchmarkPipeline(b *testing.B) {
 			go func() {
 				for l := range lines {
 					w.Write(l.Bytes())
-					bufPool.Put(l)
+					r.bufs.Put(l)
 				}
 				w.Flush()
 				close(done)
@@ -112,7 +112,7 @@ func BenchmarkPipeline(b *testing.B) {
 						b.Error(err)
 						return
 					}
-					line, err := encodeRecord(rec)
+					line, err := encodeRecord(&r.bufs, rec)
 					if err != nil {
 						b.Error(err)
 						return

@@ -370,6 +370,8 @@ type runner struct {
 
 	mu      sync.Mutex
 	outcome map[jobKey]*jobOutcome
+	// bufs recycles record encoding buffers.
+	bufs sync.Pool
 }
 
 type jobKey struct {
@@ -490,7 +492,7 @@ func (r *runner) runJob(ctx context.Context, m *model, t *taskRun, s Setting, w 
 					return err
 				}
 				jo.docs[i] = out
-				line, err := encodeRecord(rec)
+				line, err := encodeRecord(&r.bufs, rec)
 				if err != nil {
 					fatal.CompareAndSwap(nil, err)
 					return err
@@ -522,7 +524,7 @@ func (r *runner) runJob(ctx context.Context, m *model, t *taskRun, s Setting, w 
 			if werr == nil {
 				_, werr = w.Write(pending[next].Bytes())
 			}
-			bufPool.Put(pending[next])
+			r.bufs.Put(pending[next])
 			pending[next] = nil
 			next++
 		}
@@ -543,17 +545,17 @@ func (r *runner) runJob(ctx context.Context, m *model, t *taskRun, s Setting, w 
 	return nil
 }
 
-// bufPool recycles record encoding buffers.
-var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// encodeRecord encodes rec as one JSON line into a pooled buffer.
-func encodeRecord(rec *Record) (*bytes.Buffer, error) {
-	buf := bufPool.Get().(*bytes.Buffer)
+// encodeRecord encodes rec as one JSON line into a buffer from pool.
+func encodeRecord(pool *sync.Pool, rec *Record) (*bytes.Buffer, error) {
+	buf, _ := pool.Get().(*bytes.Buffer)
+	if buf == nil {
+		buf = new(bytes.Buffer)
+	}
 	buf.Reset()
 	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(rec); err != nil {
-		bufPool.Put(buf)
+		pool.Put(buf)
 		return nil, err
 	}
 	return buf, nil
