@@ -2,6 +2,7 @@ package tokenizer_test
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/ouroeval/ouroeval/engine/tokenizer"
 )
@@ -14,10 +15,11 @@ func ExampleTokenizer_Encode() {
 	}
 	ids := tk.Encode("<|im_start|>Hello world")
 	fmt.Println(ids)
+	var toks []string
 	for _, id := range ids {
-		fmt.Printf("%q ", tk.TokenString(id))
+		toks = append(toks, fmt.Sprintf("%q", tk.TokenString(id)))
 	}
-	fmt.Println()
+	fmt.Println(strings.Join(toks, " "))
 	fmt.Printf("%q\n", tk.Decode(ids))
 	fmt.Println(tk.EncodeSpecial("the")) // the post-processor prepends <|bos|>
 	// Output:
