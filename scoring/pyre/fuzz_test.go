@@ -17,7 +17,7 @@ func FuzzCompile(f *testing.F) {
 	for _, p := range []string{
 		`#### (\-?[0-9\.\,]+)`, `(-?[$0-9.,]{2,})|(-?[0-9]+)`, `(?<=the answer is )(.*)(?=.)`, `\.$`, `(?s).*#### `,
 		`(?P<a>x)(?P=a)`, `[]a-z\d\s\W]`, `a{,3}`, `{`, `(?x) a # c`, `(?i:A)b`, `\x4`, `\U0001F600`, `(?(1)a|b)`,
-		`(a+)+$`, `[\b]`, `\0\08\101`, `(?#comment)x`, `(?a)\w+`, `\Z`, `[^]]`, `\p{L}`,
+		`(a+)+$`, `[\b]`, `(?<=ab)\d*`, `(?<=the answer is )(.*)(?=.)`, `(?<=\.)x|y`, `\0\08\101`, `(?#comment)x`, `(?a)\w+`, `\Z`, `[^]]`, `\p{L}`,
 	} {
 		f.Add(p, "the answer is 42.\n#### 1,234")
 	}
@@ -47,6 +47,15 @@ func FuzzCompile(f *testing.F) {
 				if !reflect.DeepEqual(got, want) {
 					t.Fatalf("%q on %q: fast path %v, RE2 %v", pattern, input, got, want)
 				}
+			}
+		}
+		if re.btAt != nil {
+			plain := *re
+			plain.btAt = nil
+			fast, err1 := re.FindAll(input)
+			slow, err2 := plain.FindAll(input)
+			if err1 == nil && err2 == nil && (len(fast) != 0 || len(slow) != 0) && !reflect.DeepEqual(fast, slow) {
+				t.Fatalf("%q on %q: look-behind path %q, plain %q", pattern, input, fast, slow)
 			}
 		}
 		if re.linNoNL != nil && !strings.HasSuffix(input, "\n") && utf8.ValidString(input) && !strings.ContainsRune(input, utf8.RuneError) {

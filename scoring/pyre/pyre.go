@@ -67,7 +67,16 @@ type Regexp struct {
 	// an empty match at p the next search may still find a non-empty
 	// match at p.
 	btNonEmpty *regexp2.Regexp
+	// behind and btAt serve patterns that start with a look-behind on a
+	// literal, (?<=behind)…: every match starts right after an occurrence of
+	// behind, so only those positions are tried, with btAt = \G(?:pattern).
+	behind []rune
+	btAt   *regexp2.Regexp
 }
+
+// leadingLookbehind matches a pattern that starts with a look-behind whose
+// body is a plain literal (escaped punctuation allowed).
+var leadingLookbehind = regexp.MustCompile(`^\(\?<=((?:[^\\()\[\]{}.*+?|^$]|\\[^A-Za-z0-9])+)\)`)
 
 // linear is an RE2 program with fast paths. literal is set when the
 // pattern is a plain case-sensitive string without groups. anchored (the
@@ -128,7 +137,69 @@ func CompileTimeout(pattern string, timeout time.Duration) (*Regexp, error) {
 		ne.MatchTimeout = timeout
 		r.btNonEmpty = ne
 	}
+	if m := leadingLookbehind.FindStringSubmatch(pattern); m != nil && !topLevelBar(pattern) && !strings.Contains(pattern, "(?x") {
+		if at, err := regexp2.Compile(`\G(?:`+out+`)`, regexp2.None); err == nil {
+			at.MatchTimeout = timeout
+			var lit []rune
+			esc := false
+			for _, c := range m[1] {
+				if c == '\\' && !esc {
+					esc = true
+					continue
+				}
+				esc = false
+				lit = append(lit, c)
+			}
+			r.behind, r.btAt = lit, at
+		}
+	}
 	return r, nil
+}
+
+// topLevelBar reports whether a Python pattern has an alternation at the
+// top level (outside groups and classes), where a leading look-behind
+// would bind only the first alternative.
+func topLevelBar(p string) bool {
+	depth, inClass := 0, false
+	for i := 0; i < len(p); i++ {
+		switch c := p[i]; {
+		case c == '\\':
+			i++
+		case inClass:
+			if c == ']' {
+				inClass = false
+			}
+		case c == '[':
+			inClass = true
+			if i+1 < len(p) && p[i+1] == '^' {
+				i++
+			}
+			if i+1 < len(p) && p[i+1] == ']' {
+				i++
+			}
+		case c == '(':
+			depth++
+		case c == ')':
+			depth--
+		case c == '|' && depth == 0:
+			return true
+		}
+	}
+	return false
+}
+
+// indexRunes returns the first index >= from where sub occurs in rs, or -1.
+func indexRunes(rs []rune, sub []rune, from int) int {
+outer:
+	for i := from; i+len(sub) <= len(rs); i++ {
+		for j, c := range sub {
+			if rs[i+j] != c {
+				continue outer
+			}
+		}
+		return i
+	}
+	return -1
 }
 
 // btEach calls fn on every match of the backtracking engine, in CPython's
@@ -136,6 +207,9 @@ func CompileTimeout(pattern string, timeout time.Duration) (*Regexp, error) {
 // starting at p, then resumes at p+1.
 func (r *Regexp) btEach(s string, fn func(m *regexp2.Match)) error {
 	runes := []rune(s)
+	if r.btAt != nil {
+		return r.btEachBehind(runes, fn)
+	}
 	m, err := r.bt.FindRunesMatch(runes)
 	for m != nil && err == nil {
 		fn(m)
@@ -313,6 +387,51 @@ func (r *Regexp) FindPython(s string, i int) (item []string, n int, err error) {
 		return nil, n, nil
 	}
 	return r.pythonItem(ms[i]), n, nil
+}
+
+// btEachBehind is btEach for a pattern with a leading literal
+// look-behind: candidate start positions are the ends of the literal's
+// occurrences, each tried with the \G-anchored program.
+func (r *Regexp) btEachBehind(runes []rune, fn func(m *regexp2.Match)) error {
+	pos := 0 // the next match may start at pos or later
+	for pos <= len(runes) {
+		// The earliest candidate start >= pos is the end of an occurrence
+		// of behind that begins at pos-len(behind) or later.
+		i := indexRunes(runes, r.behind, max(0, pos-len(r.behind)))
+		for i >= 0 && i+len(r.behind) < pos {
+			i = indexRunes(runes, r.behind, i+1)
+		}
+		if i < 0 {
+			return nil
+		}
+		start := i + len(r.behind)
+		m, err := r.btAt.FindRunesMatchStartingAt(runes, start)
+		if err != nil {
+			return wrapErr(err)
+		}
+		if m == nil {
+			pos = start + 1
+			continue
+		}
+		fn(m)
+		if m.Length > 0 {
+			pos = m.Index + m.Length
+			continue
+		}
+		if r.btNonEmpty != nil && start < len(runes) {
+			m2, err := r.btNonEmpty.FindRunesMatchStartingAt(runes, start)
+			if err != nil {
+				return wrapErr(err)
+			}
+			if m2 != nil {
+				fn(m2)
+				pos = m2.Index + m2.Length
+				continue
+			}
+		}
+		pos = start + 1
+	}
+	return nil
 }
 
 // findAll is FindAllStringSubmatchIndex with the literal and first-byte

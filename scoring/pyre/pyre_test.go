@@ -172,3 +172,29 @@ func TestTimeoutBoundsCatastrophicBacktracking(t *testing.T) {
 		t.Fatalf("timeout not enforced: took %v", d)
 	}
 }
+
+func TestLookbehindFastPath(t *testing.T) {
+	// Expected values from CPython's re.findall.
+	cases := []struct {
+		pattern, input string
+		want           [][]string
+	}{
+		{`(?<=the answer is )(.*)(?=.)`, "the answer is (A). Then the answer is (B).\nthe answer is \nthe answer is Yes.", [][]string{{"(A). Then the answer is (B)"}, {"Yes"}}},
+		{`(?<=ab)\d*`, "ab1ab ab22", [][]string{{"1"}, {""}, {"22"}}},
+		{`(?<=a)a`, "aaaa", [][]string{{"a"}, {"a"}, {"a"}}},
+		{`(?<=\.)x|y`, ".x y", [][]string{{"x"}, {"y"}}},
+	}
+	for _, c := range cases {
+		re := MustCompile(c.pattern)
+		got, err := re.FindAllPython(c.input)
+		if err != nil || !reflect.DeepEqual(got, c.want) {
+			t.Errorf("findall(%q, %q) = %q, %v; want %q", c.pattern, c.input, got, err, c.want)
+		}
+	}
+	if re := MustCompile(`(?<=the answer is )(.*)(?=.)`); re.btAt == nil {
+		t.Error("BBH pattern does not use the look-behind fast path")
+	}
+	if re := MustCompile(`(?<=a)b|c`); re.btAt != nil {
+		t.Error("top-level alternation must not use the look-behind fast path")
+	}
+}
