@@ -384,3 +384,30 @@ func TestLoadMissingFile(t *testing.T) {
 		t.Errorf("Load error = %v", err)
 	}
 }
+
+// TestNormalizedAddedToken checks that added tokens marked normalized are
+// matched in the normalized text, and the others in the raw text.
+func TestNormalizedAddedToken(t *testing.T) {
+	data := mutate(t, func(m map[string]any) {
+		m["normalizer"] = map[string]any{"type": "Sequence", "normalizers": []any{map[string]any{"type": "Lowercase"}}}
+		for _, a := range m["added_tokens"].([]any) {
+			a := a.(map[string]any)
+			if a["content"] == "[MASK]" {
+				a["content"], a["normalized"] = "[mask]", true
+				a["lstrip"], a["rstrip"] = false, false
+			}
+		}
+	})
+	tk, err := Parse(data, "norm.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// "[MASK]" lowercases to "[mask]", which then matches; <|IM_START|> is
+	// not normalized-matched, so it is lowercased text, not the token.
+	if got, want := tk.Encode("a [MASK]<|im_start|>"), []int{97, 32, 285, 282}; !slices.Equal(got, want) {
+		t.Errorf("Encode = %v, want %v", got, want)
+	}
+	if got := tk.Encode("<|IM_START|>"); slices.Contains(got, 282) {
+		t.Errorf("Encode(<|IM_START|>) = %v matched the raw-text token after lowercasing", got)
+	}
+}
