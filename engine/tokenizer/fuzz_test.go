@@ -4,6 +4,9 @@ import (
 	"os"
 	"slices"
 	"testing"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // FuzzEncodeDecode checks, on arbitrary byte strings, that decoding the
@@ -18,6 +21,7 @@ func FuzzEncodeDecode(f *testing.F) {
 	}
 	tk := loadTestdata(f, "tiny-bpe.json")
 	micro := loadTestdata(f, "micro-symbols.json")
+	legacy := loadTestdata(f, "tiny-legacy.json") // Llama 3 split pattern, NFC
 	f.Fuzz(func(t *testing.T, s string) {
 		ids := tk.Encode(s)
 		if got := tk.Decode(ids); got != s && !hasStrippedAdded(s) {
@@ -25,6 +29,11 @@ func FuzzEncodeDecode(f *testing.F) {
 		}
 		if got := micro.Decode(micro.Encode(s)); got != s {
 			t.Fatalf("micro round trip of %q gave %q", s, got)
+		}
+		if utf8.ValidString(s) && norm.NFC.IsNormalString(s) {
+			if got := legacy.Decode(legacy.Encode(s)); got != s {
+				t.Fatalf("legacy round trip of %q gave %q", s, got)
+			}
 		}
 		for _, seg := range tk.addedRaw.split(s, nil) {
 			if seg.id >= 0 {
