@@ -207,3 +207,22 @@ func TestConcurrentRender(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestContinueFinalMessage(t *testing.T) {
+	c, err := ParseConfig([]byte(`{"chat_template": "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content | trim }}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"}`), "c.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := []Message{{Role: "user", Content: "2+2?"}, {Role: "assistant", Content: "The answer is "}}
+	got, err := c.Render(msgs, RenderOptions{ContinueFinalMessage: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The template trims the content, so the trimmed content is matched.
+	if want := "<|im_start|>user\n2+2?<|im_end|>\n<|im_start|>assistant\nThe answer is"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if _, err := c.Render(msgs, RenderOptions{ContinueFinalMessage: true, AddGenerationPrompt: true}); err == nil {
+		t.Error("ContinueFinalMessage with AddGenerationPrompt: no error")
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -31,6 +32,11 @@ type Message struct {
 type RenderOptions struct {
 	// AddGenerationPrompt appends the assistant turn header.
 	AddGenerationPrompt bool
+	// ContinueFinalMessage leaves the last message open so that generation
+	// continues it (for prefilled assistant answers): the rendering is cut
+	// right after the final message's content, as transformers does. It
+	// cannot be combined with AddGenerationPrompt.
+	ContinueFinalMessage bool
 	// EnableThinking sets the enable_thinking variable (Qwen3); nil leaves it
 	// undefined, which Qwen3's template treats as thinking enabled.
 	EnableThinking *bool
@@ -291,7 +297,30 @@ func (c *Config) Render(messages []Message, opts RenderOptions) (string, error) 
 	if opts.EnableThinking != nil {
 		vars["enable_thinking"] = *opts.EnableThinking
 	}
-	return t.Execute(vars, opts.Now)
+	if opts.ContinueFinalMessage {
+		if opts.AddGenerationPrompt {
+			return "", errors.New("chat: ContinueFinalMessage and AddGenerationPrompt cannot be combined")
+		}
+		if len(messages) == 0 {
+			return "", errors.New("chat: ContinueFinalMessage needs at least one message")
+		}
+	}
+	out, err := t.Execute(vars, opts.Now)
+	if err != nil || !opts.ContinueFinalMessage {
+		return out, err
+	}
+	// Cut after the last occurrence of the final content; templates that
+	// trim messages (Llama 3.1) are matched with the content trimmed.
+	final := messages[len(messages)-1].Content
+	i := strings.LastIndex(out, final)
+	if i < 0 {
+		final = strings.TrimSpace(final)
+		i = strings.LastIndex(out, final)
+	}
+	if i < 0 {
+		return "", fmt.Errorf("chat: ContinueFinalMessage: the final message's content does not appear in the rendered chat")
+	}
+	return out[:i+len(final)], nil
 }
 
 func nilIfEmpty(l []any) any {
