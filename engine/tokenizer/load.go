@@ -161,7 +161,6 @@ func parse(data []byte, name string) (*Tokenizer, error) {
 
 	t := &Tokenizer{
 		name:         name,
-		vocab:        vocab,
 		ignoreMerges: m.IgnoreMerges,
 		unk:          -1,
 		cache:        newCache(defaultCacheSize),
@@ -203,15 +202,18 @@ func parse(data []byte, name string) (*Tokenizer, error) {
 	}
 
 	// Raw-byte view of the vocabulary, so that BPE works on bytes directly.
+	// rawVocab is only needed for ignore_merges.
 	t.raw = make([][]byte, len(t.tokens))
-	t.rawVocab = make(map[string]int, len(vocab))
+	if m.IgnoreMerges {
+		t.rawVocab = make(map[string]int, len(vocab))
+	}
 	for id, tok := range t.tokens {
 		if !t.present[id] {
 			continue
 		}
 		b, ok := byteLevelDecode(tok, t.byteDec)
 		t.raw[id] = b
-		if ok {
+		if ok && t.rawVocab != nil {
 			if prev, dup := t.rawVocab[string(b)]; !dup || id < prev {
 				t.rawVocab[string(b)] = id
 			}
@@ -238,10 +240,12 @@ func parse(data []byte, name string) (*Tokenizer, error) {
 
 	// Merges: rank = index.
 	t.merges = make(map[uint64]merge, len(merges))
+	var cat []byte
 	for rank, mg := range merges {
 		ia, oka := vocab[mg.a]
 		ib, okb := vocab[mg.b]
-		im, okm := vocab[mg.a+mg.b]
+		cat = append(append(cat[:0], mg.a...), mg.b...)
+		im, okm := vocab[string(cat)]
 		switch {
 		case !oka:
 			return nil, fmt.Errorf("model.merges[%d] (%q %q): %q is not in the vocabulary", rank, truncate(mg.a, 40), truncate(mg.b, 40), truncate(mg.a, 40))
@@ -261,10 +265,15 @@ func parse(data []byte, name string) (*Tokenizer, error) {
 	t.added = make([]bool, len(t.tokens))
 	for i, a := range f.AddedTokens {
 		id := *a.ID
-		if t.present[id] && t.tokens[id] != a.Content && vocab[a.Content] != id {
+		if t.present[id] && t.tokens[id] != a.Content {
 			// The vocabulary holds a different token at this id; the added
 			// token wins, as in Hugging Face tokenizers.
-			delete(t.rawVocab, string(t.raw[id]))
+			if t.rawVocab != nil && t.rawVocab[string(t.raw[id])] == id {
+				delete(t.rawVocab, string(t.raw[id]))
+			}
+			if vocab[t.tokens[id]] == id {
+				delete(vocab, t.tokens[id])
+			}
 		}
 		for _, prev := range t.addedTokens {
 			if prev.content == a.Content {
@@ -280,14 +289,11 @@ func parse(data []byte, name string) (*Tokenizer, error) {
 			rstrip: a.RStrip, normalized: a.Normalized, special: a.Special,
 		})
 	}
-	t.ids = make(map[string]int, len(vocab)+len(f.AddedTokens))
-	for id, tok := range t.tokens {
-		if t.present[id] {
-			if prev, dup := t.ids[tok]; !dup || t.added[id] && !t.added[prev] {
-				t.ids[tok] = id
-			}
-		}
+	// The vocabulary map becomes the string → id index; added tokens win.
+	for _, a := range t.addedTokens {
+		vocab[a.content] = a.id
 	}
+	t.ids = vocab
 	t.addedRaw = newAddedMatcher(t.addedTokens, false)
 	t.addedNorm = newAddedMatcher(t.addedTokens, true)
 

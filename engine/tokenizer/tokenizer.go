@@ -31,9 +31,8 @@ import (
 type Tokenizer struct {
 	name string
 
-	vocab    map[string]int // model vocabulary, as stored in the file
 	ids      map[string]int // vocabulary plus added tokens
-	rawVocab map[string]int // model vocabulary keyed by the bytes each token stands for
+	rawVocab map[string]int // vocabulary keyed by the bytes each token stands for (ignore_merges only)
 	tokens   []string       // id → token string ("" for unused ids)
 	raw      [][]byte       // id → the bytes the token decodes to
 	present  []bool         // id is used
