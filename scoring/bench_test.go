@@ -14,7 +14,9 @@ const benchGold = "Natalia sold 48/2 = <<48/2=24>>24 clips in May.\nNatalia sold
 // BenchmarkHotPath measures GSM8K-style scoring of one sample: both filter
 // chains (strict and flexible regex, take_first) and exact_match with the
 // task's ignore-regexes on each. It reports the fraction of the 20 µs
-// per-sample budget used (budget_frac) and the scoring-only samples/s.
+// per-sample budget used (budget_frac, wall clock), the scoring-only
+// samples/s, and the process CPU time per sample (cpu-ns/op,
+// cpu_budget_frac), which stays meaningful on a loaded machine.
 func BenchmarkHotPath(b *testing.B) {
 	strict, err := NewChain("strict-match", []FilterStep{
 		{Function: "regex", Args: map[string]any{"regex_pattern": `#### (\-?[0-9\.\,]+)`}},
@@ -38,6 +40,7 @@ func BenchmarkHotPath(b *testing.B) {
 	resps := []string{benchResponse}
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0, cpuOK := processCPU()
 	var sum float64
 	for i := 0; i < b.N; i++ {
 		for _, c := range []*Chain{strict, flexible} {
@@ -50,12 +53,20 @@ func BenchmarkHotPath(b *testing.B) {
 		}
 	}
 	b.StopTimer()
+	cpu1, _ := processCPU()
 	if sum != 2*float64(b.N) {
 		b.Fatalf("scores: got %v, want %v", sum, 2*float64(b.N))
 	}
 	nsPerOp := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
 	b.ReportMetric(nsPerOp/sampleBudgetNS, "budget_frac")
 	b.ReportMetric(1e9/nsPerOp, "samples/s")
+	if cpuOK {
+		// CPU time per sample is what scoring costs the harness whatever
+		// else runs on the machine (wall time includes waiting for a core).
+		cpuNS := float64((cpu1 - cpu0).Nanoseconds()) / float64(b.N)
+		b.ReportMetric(cpuNS, "cpu-ns/op")
+		b.ReportMetric(cpuNS/sampleBudgetNS, "cpu_budget_frac")
+	}
 }
 
 // BenchmarkBacktrackingRegex measures the BBH get-answer filter, which
