@@ -89,7 +89,9 @@ func loadDecoder(w *weights, c *checkpoint.Config, s layerSpec) *network {
 	} else {
 		n.head = n.embed
 	}
-	n.rope = newRope(c)
+	if w.err == nil {
+		n.rope = newRope(c)
+	}
 	return n
 }
 

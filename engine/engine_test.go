@@ -284,4 +284,8 @@ func TestTooLong(t *testing.T) {
 	if _, err := m.Trace(context.Background(), []int{1}, 2); err == nil || !strings.Contains(err.Error(), "R must be 1") {
 		t.Errorf("dense R=2: %v", err)
 	}
+	o := load(t, writeSpec(t, enginetest.Tiny("ouro", safetensors.F32)))
+	if _, err := o.Trace(context.Background(), []int{1}, 5000); err == nil || !strings.Contains(err.Error(), "exceeds the limit") {
+		t.Errorf("R=5000: %v", err)
+	}
 }

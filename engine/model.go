@@ -236,6 +236,9 @@ func (m *Model) steps(R int) (int, error) {
 	if R <= 0 {
 		return m.defaultR, nil
 	}
+	if R > checkpoint.MaxSteps {
+		return 0, fmt.Errorf("engine: R=%d exceeds the limit of %d recurrent steps", R, checkpoint.MaxSteps)
+	}
 	if !m.net.looped && R != 1 {
 		return 0, fmt.Errorf("engine: %s model has no recurrent steps; R must be 1 (got %d)", m.ck.Config.ModelType, R)
 	}

@@ -47,6 +47,8 @@ func TestConfigDefaultsAndErrors(t *testing.T) {
 		`{"model_type":"x","hidden_size":8,"intermediate_size":8,"num_hidden_layers":1,"num_attention_heads":2,"vocab_size":4,"rope_scaling":{"type":"yarn"}}`:   `"yarn" is not supported`,
 		`{"model_type":"x","hidden_size":8,"intermediate_size":8,"num_hidden_layers":1,"num_attention_heads":2,"vocab_size":4,"rope_scaling":{"type":"llama3"}}`: "llama3 needs",
 		`{"model_type":"x","hidden_size":8,"intermediate_size":8,"num_hidden_layers":1,"num_attention_heads":2,"vocab_size":4,"use_sliding_window":true}`:        "sliding",
+		`{"model_type":"x","hidden_size":8,"intermediate_size":8,"num_hidden_layers":1,"num_attention_heads":2,"vocab_size":4,"head_dim":1048576}`:               "implausibly large",
+		`{"model_type":"x","hidden_size":8,"intermediate_size":8,"num_hidden_layers":1,"num_attention_heads":2,"vocab_size":4,"total_ut_steps":-1}`:              "must not be negative",
 		`{"model_type":"x","hidden_size":8,"intermediate_size":8,"num_hidden_layers":1,"num_attention_heads":2,"vocab_size":4,"eos_token_id":"a"}`:               "token id",
 	} {
 		if _, err := ParseConfig("c.json", []byte(cfg)); err == nil || !strings.Contains(err.Error(), want) {

@@ -6,6 +6,9 @@ import (
 	"fmt"
 )
 
+// MaxSteps bounds the recurrent depth R of a request or config.
+const MaxSteps = 1024
+
 // Config is the subset of a Hugging Face config.json the engine uses.
 // Fields absent from the file keep their zero value; Normalize fills the
 // documented defaults.
@@ -120,6 +123,24 @@ func (c *Config) Normalize() error {
 		if f.v <= 0 {
 			return fmt.Errorf("%s must be positive, is %d", f.name, f.v)
 		}
+	}
+	// Sanity bounds far above any released model, so a corrupt config
+	// fails here instead of driving huge allocations.
+	for _, f := range []struct {
+		name  string
+		v, hi int
+	}{
+		{"hidden_size", c.HiddenSize, 1 << 20}, {"intermediate_size", c.IntermediateSize, 1 << 22},
+		{"num_hidden_layers", c.NumHiddenLayers, 1 << 12}, {"num_attention_heads", c.NumAttentionHeads, 1 << 12},
+		{"num_key_value_heads", c.NumKeyValueHeads, 1 << 12}, {"head_dim", c.HeadDim, 1 << 16},
+		{"vocab_size", c.VocabSize, 1 << 24}, {"total_ut_steps", c.TotalUTSteps, MaxSteps},
+	} {
+		if f.v > f.hi {
+			return fmt.Errorf("%s %d is implausibly large (limit %d)", f.name, f.v, f.hi)
+		}
+	}
+	if c.TotalUTSteps < 0 || c.MaxPositionEmbeddings < 0 {
+		return fmt.Errorf("total_ut_steps and max_position_embeddings must not be negative")
 	}
 	if c.NumKeyValueHeads == 0 {
 		c.NumKeyValueHeads = c.NumAttentionHeads
