@@ -106,6 +106,7 @@ func topK(lp []float32, k int) []Pair {
 // UsageError is a command-line mistake (bad or missing flags).
 type UsageError struct{ Msg string }
 
+// Error implements error.
 func (e *UsageError) Error() string { return e.Msg }
 
 func usagef(format string, args ...any) error {
