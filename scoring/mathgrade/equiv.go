@@ -39,7 +39,8 @@ const MaxEquivLen = 1000
 //
 // \left, \right, spacing commands, \text{}, \mathrm{}, \mathbf{}, \boxed{},
 // dollar signs, surrounding whitespace and a trailing period are ignored,
-// and only the text after the last "=" is kept. Two answers that are equal
+// only the text after the last "=" is kept, and a leading "x \in" is
+// dropped. Two answers that are equal
 // as strings after this cleaning are equivalent. Anything it cannot parse
 // (matrices, inequalities, set-builder notation, words other than
 // identical strings) is not equivalent. It never calls out to a CAS, so it
@@ -78,8 +79,12 @@ var cleanReplacer = strings.NewReplacer(
 	`\!`, "", `\,`, "", `\;`, "", `\:`, "", `\ `, "", "~", "",
 	`^{\circ}`, "", `^\circ`, "", `\circ`, "", "°", "",
 	`\%`, "", "%", "", `\$`, "", "$", "",
-	`\displaystyle`, "",
+	`\displaystyle`, "", `\qquad`, "", `\quad`, "",
 )
+
+// reInPrefix matches a leading "x \in" (membership written before an
+// interval or set).
+var reInPrefix = regexp.MustCompile(`^[A-Za-z]\\in(?:[^A-Za-z]|$)`)
 
 func cleanAnswer(s string) string {
 	s = pystr.Strip(s)
@@ -106,6 +111,9 @@ func cleanAnswer(s string) string {
 	}, s)
 	if i := strings.LastIndexByte(s, '='); i >= 0 {
 		s = s[i+1:]
+	}
+	if reInPrefix.MatchString(s) {
+		s = s[len(`x\in`):]
 	}
 	s = strings.TrimSuffix(s, ".")
 	return s
