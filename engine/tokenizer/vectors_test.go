@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"os"
 	"slices"
 	"testing"
 	"unicode/utf8"
@@ -91,4 +92,29 @@ func TestOuroVocab(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestGPT2Vocab checks a GPT-2 tokenizer.json against llama.cpp's gpt-2
+// test vectors. No GPT-2 tokenizer.json ships in the shared data, so the test
+// runs only when OUROEVAL_GPT2_TOKENIZER names one (e.g. openai-community/gpt2's
+// tokenizer.json).
+func TestGPT2Vocab(t *testing.T) {
+	path := os.Getenv("OUROEVAL_GPT2_TOKENIZER")
+	if path == "" {
+		t.Skip("set OUROEVAL_GPT2_TOKENIZER to a GPT-2 tokenizer.json to run the GPT-2 vectors")
+	}
+	tk, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := readVocabTests(t, "ggml-vocab-gpt-2")
+	for i, tc := range tests {
+		if got := tk.Encode(tc.input); !slices.Equal(got, tc.want) {
+			t.Errorf("case %d: Encode(%q)\n got %v\nwant %v", i, tc.input, got, tc.want)
+		}
+		if got := tk.Decode(tk.Encode(tc.input)); utf8.ValidString(tc.input) && got != tc.input {
+			t.Errorf("case %d: round trip gave %q", i, got)
+		}
+	}
+	t.Logf("%d GPT-2 cases checked", len(tests))
 }
