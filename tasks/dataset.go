@@ -413,14 +413,16 @@ func (d *Dataset) Build(i int, seed uint64) (*Sample, error) {
 		return &DocError{Task: d.Task.Name, Doc: i, What: what, Err: err}
 	}
 	sm := &Sample{DocID: i, Doc: doc, GoldIndex: -1}
-	var b strings.Builder
+	var desc string
 	if d.description != nil {
-		desc, err := d.description.Render(doc)
-		if err != nil {
+		var err error
+		if desc, err = d.description.Render(doc); err != nil {
 			return nil, derr("description", err)
 		}
-		b.WriteString(desc)
 	}
+	var shotBuf [8]string
+	shots := shotBuf[:0]
+	size := len(desc)
 	if d.NumFewshot > 0 {
 		ids, err := d.fewshotIDs(i, seed)
 		if err != nil {
@@ -432,7 +434,8 @@ func (d *Dataset) Build(i int, seed uint64) (*Sample, error) {
 			if err != nil {
 				return nil, derr(fmt.Sprintf("few-shot example (pool doc %d of %s)", j, d.FewshotSplit), err)
 			}
-			b.WriteString(ex)
+			shots = append(shots, ex)
+			size += len(ex)
 		}
 	}
 	var choices []string
@@ -448,6 +451,15 @@ func (d *Dataset) Build(i int, seed uint64) (*Sample, error) {
 		return nil, derr("doc_to_text", err)
 	}
 	multiInput := false
+	var b strings.Builder
+	if str, ok := textV.(string); ok {
+		size += len(str)
+	}
+	b.Grow(size + 16)
+	b.WriteString(desc)
+	for _, ex := range shots {
+		b.WriteString(ex)
+	}
 	switch x := textV.(type) {
 	case string:
 		b.WriteString(x)

@@ -1,9 +1,11 @@
 package tasks
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/ouroeval/ouroeval/backends"
@@ -310,6 +312,96 @@ func TestPyLiteral(t *testing.T) {
 		}
 		if c.ok && !reflect.DeepEqual(got, c.want) {
 			t.Errorf("parsePyLiteral(%q) = %#v, want %#v", c.in, got, c.want)
+		}
+	}
+}
+
+// TestFastPathMatchesGonja: templates of literal text and {{ field.path }}
+// render without gonja; the output must equal gonja's for the value types
+// where gonja follows Jinja (strings, integers, booleans, floats, lists).
+func TestFastPathMatchesGonja(t *testing.T) {
+	doc := Doc{"q": "What's 2+2?", "n": int64(4), "f": 2.5, "g": 3.0, "b": true, "o": map[string]any{"inner": "deep", "l": []any{"a", "b"}}}
+	for _, src := range []string{
+		"Question: {{q}}\nAnswer:", "{{ n }}", "{{f}}/{{g}}", "{{b}}", "{{o.inner}} {{ o.l }}", "plain {{q}}{{q}}\n\n",
+	} {
+		fast, err := CompileTemplate(src, nil)
+		if err != nil || fast.segs == nil {
+			t.Fatalf("%q: not on the fast path (%v)", src, err)
+		}
+		slow, err := compileGonja(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err1 := fast.Render(doc)
+		b, err2 := slow.Render(doc)
+		if err1 != nil || err2 != nil || a != b {
+			t.Errorf("%q: fast %q (%v), gonja %q (%v)", src, a, err1, b, err2)
+		}
+		_, err1 = fast.Render(Doc{})
+		_, err2 = slow.Render(Doc{})
+		var m1, m2 *MissingFieldError
+		if !errors.As(err1, &m1) || !errors.As(err2, &m2) || m1.Field != m2.Field {
+			t.Errorf("%q on empty doc: fast %v, gonja %v", src, err1, err2)
+		}
+	}
+	for _, src := range []string{"{{ q|upper }}", "{% if b %}x{% endif %}", "{{- q }}", "{{ o['inner'] }}", "{# c #}{{q}}"} {
+		if tp, err := CompileTemplate(src, nil); err != nil || tp.segs != nil {
+			t.Errorf("%q: unexpectedly on the fast path (%v)", src, err)
+		}
+	}
+}
+
+// TestBuildConcurrentDeterministic: Build gives the same samples whatever
+// the order and concurrency of calls (the sampler stream is advanced in doc
+// order under a lock; few-shot texts are cached once).
+func TestBuildConcurrentDeterministic(t *testing.T) {
+	files := map[string]string{
+		"qa.yaml": `task: qa
+dataset_path: json
+data_files: {test: test.jsonl}
+test_split: test
+fewshot_split: test
+doc_to_text: "Q: {{q}}\nA:"
+doc_to_target: "{{a}}"
+num_fewshot: 3
+`,
+		"test.jsonl": qaDocs("X", 200),
+	}
+	seq := mustDataset(t, files, "qa", LoadOptions{})
+	want := make([]string, len(seq.Docs))
+	for i := range want {
+		s, err := seq.Build(i, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = s.Prompt
+	}
+	par := mustDataset(t, files, "qa", LoadOptions{})
+	const workers = 8
+	got := make([][]string, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		got[w] = make([]string, len(par.Docs))
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for k := range got[w] {
+				i := (k*37 + w*11) % len(got[w]) // a different order per worker
+				s, err := par.Build(i, 5)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				got[w][i] = s.Prompt
+			}
+		}(w)
+	}
+	wg.Wait()
+	for w := range got {
+		for i := range want {
+			if got[w][i] != want[i] {
+				t.Fatalf("worker %d doc %d differs:\n%q\n%q", w, i, got[w][i], want[i])
+			}
 		}
 	}
 }

@@ -31,9 +31,72 @@ type Template struct {
 	plain bool   // literal text, no template syntax
 	tpl   *exec.Template
 	cfg   *config.Config
+	env   *exec.Environment
 	// expr is set when the whole template is one {{ expression }}: Value
 	// then evaluates it to a Go value (lists for doc_to_choice).
 	expr nodes.Expression
+	// segs, when non-nil, is the fast path: the template is only literal
+	// text and {{ a.b.c }} field paths, rendered without gonja (values
+	// printed like Python's str(), as Jinja does).
+	segs []segment
+}
+
+// segment is literal text (path == nil) or a field path.
+type segment struct {
+	text string
+	path []string
+}
+
+var pathRe = regexp.MustCompile(`^\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*$`)
+
+// fastSegments splits src into literal text and simple field paths; ok is
+// false when src uses anything else (filters, calls, blocks, comments,
+// whitespace control), which gonja then renders.
+func fastSegments(src string) (segs []segment, ok bool) {
+	rest := src
+	for rest != "" {
+		i := strings.Index(rest, "{{")
+		lit := rest
+		if i >= 0 {
+			lit = rest[:i]
+		}
+		if strings.Contains(lit, "{%") || strings.Contains(lit, "{#") || strings.Contains(lit, "}}") {
+			return nil, false
+		}
+		if lit != "" {
+			segs = append(segs, segment{text: lit})
+		}
+		if i < 0 {
+			break
+		}
+		rest = rest[i+2:]
+		j := strings.Index(rest, "}}")
+		if j < 0 {
+			return nil, false
+		}
+		m := pathRe.FindStringSubmatch(rest[:j])
+		if m == nil {
+			return nil, false
+		}
+		segs = append(segs, segment{path: strings.Split(m[1], ".")})
+		rest = rest[j+2:]
+	}
+	return segs, true
+}
+
+// lookup walks a field path through nested mappings.
+func lookup(doc Doc, path []string) (any, error) {
+	var cur any = doc
+	for _, p := range path {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil, &MissingFieldError{Field: p}
+		}
+		if cur, ok = m[p]; !ok {
+			return nil, &MissingFieldError{Field: p}
+		}
+	}
+	return cur, nil
 }
 
 // hasSyntax reports whether s contains Jinja delimiters.
@@ -54,6 +117,16 @@ func CompileTemplate(src string, features map[string]bool) (t *Template, err err
 		}
 		return t, nil
 	}
+	if segs, ok := fastSegments(src); ok {
+		t.segs = segs
+		return t, nil
+	}
+	return compileGonja(src)
+}
+
+// compileGonja compiles src with gonja (no fast path).
+func compileGonja(src string) (t *Template, err error) {
+	t = &Template{src: src}
 	defer func() {
 		if r := recover(); r != nil {
 			t, err = nil, fmt.Errorf("template %q: %v", src, r)
@@ -66,11 +139,12 @@ func CompileTemplate(src string, features map[string]bool) (t *Template, err err
 	if err != nil {
 		return nil, fmt.Errorf("template %q: %v", src, err)
 	}
-	tpl, err := exec.NewTemplate("template", cfg, loader, newEnvironment())
+	env := newEnvironment()
+	tpl, err := exec.NewTemplate("template", cfg, loader, env)
 	if err != nil {
 		return nil, fmt.Errorf("template %q: %v", src, cleanGonjaErr(err))
 	}
-	t.tpl, t.cfg = tpl, cfg
+	t.tpl, t.cfg, t.env = tpl, cfg, env
 	if root := tpl.Root(); root != nil && len(root.Nodes) == 1 {
 		if out, ok := root.Nodes[0].(*nodes.Output); ok && out.Condition == nil {
 			t.expr = out.Expression
@@ -140,6 +214,27 @@ func (t *Template) Render(doc Doc) (s string, err error) {
 		}
 		return pyStr(v), nil
 	}
+	if t.segs != nil {
+		var b strings.Builder
+		b.Grow(len(t.src) + 64)
+		for _, sg := range t.segs {
+			if sg.path == nil {
+				b.WriteString(sg.text)
+				continue
+			}
+			v, err := lookup(doc, sg.path)
+			if err != nil {
+				err.(*MissingFieldError).Template = t.src
+				return "", err
+			}
+			if str, ok := v.(string); ok {
+				b.WriteString(str)
+			} else {
+				pyRepr(&b, v, false)
+			}
+		}
+		return b.String(), nil
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			s, err = "", fmt.Errorf("template %q: %v", t.src, r)
@@ -163,6 +258,17 @@ func (t *Template) Value(doc Doc) (v any, err error) {
 		}
 		return v, nil
 	}
+	if t.segs != nil {
+		if len(t.segs) == 1 && t.segs[0].path != nil {
+			v, err := lookup(doc, t.segs[0].path)
+			if err != nil {
+				err.(*MissingFieldError).Template = t.src
+				return nil, err
+			}
+			return v, nil
+		}
+		return t.Render(doc)
+	}
 	if t.expr == nil {
 		return t.Render(doc)
 	}
@@ -171,8 +277,13 @@ func (t *Template) Value(doc Doc) (v any, err error) {
 			v, err = nil, fmt.Errorf("template %q: %v", t.src, r)
 		}
 	}()
-	env := newEnvironment()
-	env.Context = env.Context.Inherit().Update(exec.NewContext(doc))
+	env := &exec.Environment{
+		Context:           t.env.Context.Inherit().Update(exec.NewContext(doc)),
+		Filters:           t.env.Filters,
+		Tests:             t.env.Tests,
+		ControlStructures: t.env.ControlStructures,
+		Methods:           t.env.Methods,
+	}
 	r := exec.NewRenderer(env, io.Discard, t.cfg, nil, t.tpl)
 	val := r.Eval(t.expr)
 	if val.IsError() {
