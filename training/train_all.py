@@ -4,11 +4,11 @@
     /usr/bin/python3 training/train_all.py --only dense-l2
 
 1. Training data from the Go generator: `ouroeval tasks dump khop --split
-   train` (640,000 documents, seed 1234) and a training-time monitoring set
-   from the TRAIN split under another seed (4,000 documents, seed 99). The
+   train` (100,000 documents, seed 1234) and a training-time monitoring set
+   from the TRAIN split under another seed (2,000 documents, seed 99). The
    test split is never read here.
 2. The shipped models, two single-threaded processes at a time, the same
-   recipe and token budget for all (6,000 steps x 64 sequences):
+   recipe and token budget for all (2,000 steps x 16 sequences):
      khop-looped-l2r4  2 layers x 4 recurrent steps, Stage I + Stage II gate
      khop-dense-l2     2 layers  (iso-parameter baseline)
      khop-dense-l8     8 layers  (iso-compute baseline)
@@ -27,12 +27,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 PY = sys.executable
 
-COMMON = ["--steps", "6000", "--batch", "64", "--lr", "5e-4", "--warmup", "100", "--seed", "1", "--d", "64", "--heads", "4", "--ff", "160",
-          "--eval-every", "500", "--eval-docs", "1000"]
+COMMON = ["--steps", "2000", "--batch", "16", "--lr", "5e-4", "--warmup", "50", "--seed", "1", "--d", "64", "--heads", "4", "--ff", "160",
+          "--eval-every", "250", "--eval-docs", "500"]
 
 MODELS = [
     # name, layers, R, Stage II steps
-    ("khop-looped-l2r4", 2, 4, 500),
+    ("khop-looped-l2r4", 2, 4, 300),
     ("khop-dense-l8", 8, 1, 0),
     ("khop-dense-l2", 2, 1, 0),
 ]
@@ -55,8 +55,8 @@ def main():
     train = os.path.join(cache, "train.npz")
     hold = os.path.join(cache, "holdout.npz")
     if not a.skip_data:
-        run([PY, os.path.join(HERE, "data.py"), "--split", "train", "--n", "640000", "--seed", "1234", "--out", train])
-        run([PY, os.path.join(HERE, "data.py"), "--split", "train", "--n", "4000", "--seed", "99", "--out", hold])
+        run([PY, os.path.join(HERE, "data.py"), "--split", "train", "--n", "100000", "--seed", "1234", "--out", train])
+        run([PY, os.path.join(HERE, "data.py"), "--split", "train", "--n", "2000", "--seed", "99", "--out", hold])
 
     todo = [m for m in MODELS if not a.only or m[0] in a.only]
     procs = []
