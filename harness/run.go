@@ -152,6 +152,7 @@ func Run(ctx context.Context, cfg *Config, env Env, opt Options) (*Result, error
 	if err := writeJSON(filepath.Join(opt.Out, "run.json"), info); err != nil {
 		return nil, err
 	}
+	fmt.Fprintf(opt.Log, "run directory: %s\n", opt.Out)
 
 	r := &runner{plan: p, env: env, opt: opt, cache: c}
 	runErr := r.execute(ctx)
