@@ -182,7 +182,7 @@ func (b *Backend) Generate(ctx context.Context, req *backends.GenerateRequest) (
 		}
 		prompt = sb.String()
 	}
-	words := Words(prompt)
+	nwords := countWords(prompt)
 	n := req.N
 	if n <= 0 {
 		n = 1
@@ -195,8 +195,8 @@ func (b *Backend) Generate(ctx context.Context, req *backends.GenerateRequest) (
 		h.str(prompt)
 		h.u64(uint64(j))
 		text := ""
-		if len(words) > 0 {
-			text = words[h.sum()%uint64(len(words))]
+		if nwords > 0 {
+			text = nthWord(prompt, int(h.sum()%uint64(nwords)))
 		}
 		finish := "stop"
 		for _, s := range req.Stop {
@@ -223,13 +223,41 @@ func (b *Backend) Generate(ctx context.Context, req *backends.GenerateRequest) (
 // generation floor guesses from.
 func Words(s string) []string {
 	var out []string
-	for _, f := range strings.Fields(s) {
-		// Keep a leading '-' so negative numbers survive.
-		w := strings.TrimFunc(f, func(r rune) bool { return unicode.IsPunct(r) && r != '-' })
-		w = strings.TrimRight(w, "-")
-		if w != "" {
+	for f := range strings.FieldsSeq(s) {
+		if w := trimWord(f); w != "" {
 			out = append(out, w)
 		}
 	}
 	return out
+}
+
+// trimWord trims punctuation, keeping a leading '-' so negative numbers
+// survive.
+func trimWord(f string) string {
+	w := strings.TrimFunc(f, func(r rune) bool { return unicode.IsPunct(r) && r != '-' })
+	return strings.TrimRight(w, "-")
+}
+
+// countWords is len(Words(s)) without allocating.
+func countWords(s string) int {
+	n := 0
+	for f := range strings.FieldsSeq(s) {
+		if trimWord(f) != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// nthWord is Words(s)[k] without allocating.
+func nthWord(s string, k int) string {
+	for f := range strings.FieldsSeq(s) {
+		if w := trimWord(f); w != "" {
+			if k == 0 {
+				return w
+			}
+			k--
+		}
+	}
+	return ""
 }

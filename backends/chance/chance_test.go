@@ -181,6 +181,17 @@ func TestWords(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Words = %q, want %q", got, want)
 	}
+	for _, s := range []string{"", "  ", "a", "... , ;", "x -- -y -", "+ 7 + - 21 11 7 =", "Q: (a) b? c!\n\td"} {
+		ws := Words(s)
+		if countWords(s) != len(ws) {
+			t.Errorf("countWords(%q) = %d, want %d", s, countWords(s), len(ws))
+		}
+		for k, w := range ws {
+			if got := nthWord(s, k); got != w {
+				t.Errorf("nthWord(%q, %d) = %q, want %q", s, k, got, w)
+			}
+		}
+	}
 }
 
 func TestCanceled(t *testing.T) {
