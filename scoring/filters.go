@@ -62,6 +62,7 @@ var filterBuilders map[string]filterBuilder
 func init() {
 	filterBuilders = map[string]filterBuilder{
 		"regex":                 newRegexFilter,
+		"multi_choice_regex":    newMultiChoiceFilter,
 		"take_first":            simple(func(r []string) ([]string, error) { return takeFirstK(r, 1, true) }),
 		"take_first_k":          newTakeFirstK,
 		"majority_vote":         simple(majorityVote),
@@ -129,10 +130,40 @@ func (c *Chain) Apply(responses []string) []string {
 // ApplyErr is Apply that also reports the first error met; the returned
 // list is the same as Apply's.
 func (c *Chain) ApplyErr(responses []string) ([]string, error) {
+	return c.ApplyChoicesErr(responses, nil)
+}
+
+// ApplyChoices is Apply for chains whose steps read the document's answer
+// choices (multi_choice_regex reads lm-eval's doc["choices"]); other steps
+// ignore them.
+func (c *Chain) ApplyChoices(responses, choices []string) []string {
+	out, _ := c.ApplyChoicesErr(responses, choices)
+	return out
+}
+
+// UsesChoices reports whether some step reads the document's choices, so
+// the caller should use ApplyChoices.
+func (c *Chain) UsesChoices() bool {
+	for _, f := range c.steps {
+		if _, ok := f.(choiceFilter); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// ApplyChoicesErr is ApplyChoices that also reports the first error met.
+func (c *Chain) ApplyChoicesErr(responses, choices []string) ([]string, error) {
 	cur := append([]string(nil), responses...)
 	var first error
 	for _, f := range c.steps {
-		next, err := f.apply(cur)
+		var next []string
+		var err error
+		if cf, ok := f.(choiceFilter); ok {
+			next, err = cf.applyChoices(cur, choices)
+		} else {
+			next, err = f.apply(cur)
+		}
 		if err != nil && first == nil {
 			first = fmt.Errorf("filter chain %q: %w", c.Name, err)
 		}

@@ -46,6 +46,11 @@ func FuzzExtractors(f *testing.F) {
 		}
 		chains = append(chains, c)
 	}
+	mc, err := NewChain("mc", []FilterStep{{Function: "multi_choice_regex", Args: map[string]any{
+		"regex_pattern": `(\([A-Z]\))`, "group_select": -1, "ignore_case": true, "ignore_punctuation": true}}})
+	if err != nil {
+		f.Fatal(err)
+	}
 	em, err := NewExactMatcher([]string{",", `\$`, `(?s).*#### `, `\.$`}, true, true, true)
 	if err != nil {
 		f.Fatal(err)
@@ -59,6 +64,9 @@ func FuzzExtractors(f *testing.F) {
 				t.Fatalf("%s: %d outputs", c.Name, len(out))
 			}
 			IsExtractionFailure(out)
+		}
+		if out := mc.ApplyChoices([]string{s}, []string{s, "Paris", "(x)", ""}); len(out) != 1 {
+			t.Fatalf("multi_choice_regex: %d outputs", len(out))
 		}
 		if _, err := em.Match(s, s); err != nil {
 			t.Fatalf("exact match normaliser: %v", err)
