@@ -159,15 +159,20 @@ func loadGoldens(t *testing.T) []*goldenFile {
 // kernelPaths returns the kernel paths to test: $OUROEVAL_KERNELS alone when
 // set, else every path kernels.Open accepts on this machine, once per
 // distinct implementation (an alias such as "avx512", which resolves to one
-// of the AVX-512 methods, is not run twice).
+// of the AVX-512 methods, is not run twice). With -short: generic and the
+// machine's default path only.
 func kernelPaths(t *testing.T) []string {
 	if p := os.Getenv(kernels.EnvVar); p != "" && p != "auto" {
 		return []string{p}
 	}
+	candidates := kernels.Paths
+	if testing.Short() {
+		candidates = []string{"generic", "auto"}
+	}
 	var paths []string
 	seen := map[string]bool{}
-	for _, p := range kernels.Paths {
-		if p == "auto" {
+	for _, p := range candidates {
+		if p == "auto" && !testing.Short() {
 			continue
 		}
 		k, err := kernels.Open(p, 1)
