@@ -132,6 +132,12 @@ func (w *weights) finish() error {
 	}
 	var extra []string
 	for _, n := range w.ck.TensorNames() {
+		// Old checkpoints saved RoPE's non-persistent inv_freq buffers;
+		// transformers ignores them on load, and so do we (RoPE is
+		// computed from config.json).
+		if strings.HasSuffix(n, ".rotary_emb.inv_freq") {
+			continue
+		}
 		if !w.used[n] {
 			extra = append(extra, n)
 		}
