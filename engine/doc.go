@@ -35,7 +35,17 @@
 // Weights stay in their file dtype (bf16 stays bf16, borrowed zero-copy from
 // the memory map); only small vectors (norm weights, biases, the exit gate)
 // are widened to float32. Activations, the residual stream, RMSNorm, RoPE,
-// softmax and the exit CDF are float32; matmuls accumulate in float32.
+// softmax and the exit CDF are float32; matmuls accumulate in float32. The
+// KV cache is float32. Kernels come from kernels.Open (LoadOptions.KernelPath,
+// else $OUROEVAL_KERNELS, else "auto").
+//
+// Numerics against Hugging Face: the engine computes what transformers
+// computes with the weights widened to float32 (the golden tests' reference).
+// transformers running a bf16 checkpoint in bf16 also rounds activations,
+// RoPE tables and the exit gate/CDF to bf16, so its log-probs differ by
+// O(1e-2) and its Q-exit rule can pick an earlier step when a bf16 CDF rounds
+// up to the threshold; the engine's exit CDF is float64 (the math as written
+// in the paper).
 //
 // # Runtime design
 //
