@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"sort"
 	"strconv"
 	"strings"
@@ -259,10 +260,31 @@ func lookupGenerator(name string) (procedural.Generator, error) {
 	return procedural.Lookup(name)
 }
 
-// Generator returns the configured procedural generator of a
-// `dataset_path: procedural` task, and the seed and per-split sizes from its
-// dataset_kwargs.
-func (t *Task) Generator() (g procedural.Generator, seed uint64, sizes map[string]int, seedSet bool, err error) {
+// Generator returns the procedural generator of a `dataset_path:
+// procedural` task, configured with the task's dataset_kwargs.
+func (t *Task) Generator() (procedural.Generator, error) {
+	g, _, _, _, err := t.procConfig()
+	return g, err
+}
+
+// Dump writes documents 0..n-1 of split of a procedural task as JSON Lines
+// (procedural.Dump), seeded like Load: dataset_kwargs.seed when the task
+// pins it, else opt.Seed. `ouroeval tasks dump` calls this, so training
+// data and evaluation sets come from one configured generator.
+func (t *Task) Dump(w io.Writer, split string, n int, opt LoadOptions) error {
+	g, seed, _, seedSet, err := t.procConfig()
+	if err != nil {
+		return err
+	}
+	if !seedSet {
+		seed = opt.Seed
+	}
+	return procedural.Dump(w, g, split, n, seed)
+}
+
+// procConfig returns the configured generator of a procedural task, and the
+// seed and per-split sizes from its dataset_kwargs.
+func (t *Task) procConfig() (g procedural.Generator, seed uint64, sizes map[string]int, seedSet bool, err error) {
 	s := &t.Spec
 	if s.DatasetPath != procDatasetPath {
 		return nil, 0, nil, false, fmt.Errorf("task %s is not procedural (dataset_path %s)", t.Name, s.DatasetPath)
@@ -307,7 +329,7 @@ func (t *Task) Generator() (g procedural.Generator, seed uint64, sizes map[strin
 }
 
 func (t *Task) generate(ctx context.Context, split string, opt LoadOptions) ([]Doc, error) {
-	g, seed, sizes, seedSet, err := t.Generator()
+	g, seed, sizes, seedSet, err := t.procConfig()
 	if err != nil {
 		return nil, err
 	}
@@ -833,6 +855,24 @@ func (d *Dataset) choicesOf(doc Doc, t *Template) ([]string, error) {
 		return out, nil
 	}
 	return nil, fmt.Errorf("template %q must give a list of choices, got %s", t.Source(), pyStr(v))
+}
+
+// Prompt returns the exact prompt of document doc of the task called name
+// (see Task.Prompt); groups and unknown names are errors with near matches.
+func (c *Catalog) Prompt(ctx context.Context, name string, doc int, opt LoadOptions, seed uint64) (string, error) {
+	t, ok := c.tasks[name]
+	if !ok {
+		if _, isGroup := c.Group(name); isGroup {
+			return "", fmt.Errorf("tasks: %s is a group or tag, not a task (members: %s)", name, strings.Join(c.mustMembers(name), ", "))
+		}
+		return "", fmt.Errorf("tasks: unknown task %q%s", name, c.nearMatches(name))
+	}
+	return t.Prompt(ctx, doc, opt, seed)
+}
+
+func (c *Catalog) mustMembers(name string) []string {
+	m, _ := c.Group(name)
+	return m
 }
 
 // Prompt loads t and returns the exact prompt of document i as sent (few-shot

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/ouroeval/ouroeval/tasks/procedural"
 )
 
 const okTask = `task: t1
@@ -255,5 +257,55 @@ func TestPrompt(t *testing.T) {
 	_, err = task.Prompt(t.Context(), 1<<20, LoadOptions{}, 0)
 	if err == nil || errors.As(err, &de) {
 		t.Errorf("out of range doc: %v", err)
+	}
+}
+
+func TestCatalogPromptAndDump(t *testing.T) {
+	c, err := LoadCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.Prompt(t.Context(), "mano", 3, LoadOptions{}, DefaultFewshotSeed)
+	if err != nil || !strings.HasSuffix(p, " =") {
+		t.Errorf("Prompt(mano, 3) = %q, %v", p, err)
+	}
+	_, err = c.Prompt(t.Context(), "procedural", 0, LoadOptions{}, 0)
+	wantErr(t, err, "procedural is a group")
+	_, err = c.Prompt(t.Context(), "manoo", 0, LoadOptions{}, 0)
+	wantErr(t, err, `unknown task "manoo"`, "mano")
+
+	task, _ := c.Task("mano_mc")
+	var b strings.Builder
+	if err := task.Dump(&b, "train", 3, LoadOptions{Seed: 99}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if len(lines) != 3 || !strings.Contains(lines[0], `"expr":`) {
+		t.Errorf("dump:\n%s", b.String())
+	}
+	// The task pins dataset_kwargs.seed: the dump equals the generator's docs at seed 0.
+	g, err := task.Generator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b0 strings.Builder
+	procedural.Dump(&b0, g, "train", 3, 0)
+	if b0.String() != b.String() {
+		t.Error("Task.Dump ignores the task's pinned seed")
+	}
+	task, _ = c.Task("mano")
+	d, err := task.Load(t.Context(), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 20; i++ {
+		want, _ := g.Doc("test", 0, i)
+		if !reflect.DeepEqual(d.Docs[i], want) {
+			t.Fatalf("loaded doc %d = %v, generator %v", i, d.Docs[i], want)
+		}
+	}
+	other := &Task{Name: "x", Spec: Spec{DatasetPath: "json"}}
+	if _, err := other.Generator(); err == nil {
+		t.Error("Generator of a file task: want error")
 	}
 }
