@@ -17,8 +17,17 @@
 // additionally applies the post-processor (e.g. Llama 3's TemplateProcessing
 // that prepends <|begin_of_text|>).
 //
-// Decode inverts the byte-level mapping exactly: for every valid UTF-8 string
-// s without a normalizer that changes it, Decode(Encode(s)) == s.
+// Decode inverts the byte-level mapping exactly: Decode(Encode(s)) == s for
+// every string s that the normalizer leaves unchanged, provided the
+// vocabulary covers every byte of s (see Lossless).
+//
+// Faithfulness notes. Split patterns run on regexp2 with Oniguruma-equivalent
+// classes (\s is Unicode White_Space, including U+0085); the GPT-2, Qwen2/3
+// and Llama 3 patterns use hand-written matchers that are fuzzed against
+// regexp2. The Digits pre-tokenizer splits on every Unicode numeric character
+// (Rust's char::is_numeric, so "½" too), as Hugging Face tokenizers does.
+// Bytes that have no token and no unk_token are dropped as in Hugging Face
+// (see MissingBytes). Each Tokenizer keeps a bounded cache of pre-token ids.
 //
 // A Tokenizer is safe for concurrent use.
 package tokenizer
