@@ -13,6 +13,9 @@
 //   - kernels: kernel path (see kernels.Paths); workers: pool size.
 //   - name: the model's display name (default: the directory's base name).
 //   - nan_check=false skips the load-time NaN/Inf scan.
+//
+// OpenFS serves checkpoints from an fs.FS (micro models embedded in the
+// binary) with the same parameters.
 package engine
 
 import (
@@ -22,7 +25,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -62,10 +67,43 @@ func Open(ctx context.Context, spec backends.Spec) (backends.Backend, error) {
 	if spec.Target == "" {
 		return nil, fmt.Errorf("engine: model spec %q: missing checkpoint path (engine:path/to/checkpoint)", spec.Raw)
 	}
-	opts := engine.LoadOptions{}
-	var R int
-	var q *float64
-	name := filepath.Base(filepath.Clean(spec.Target))
+	p, err := parseParams(spec, filepath.Base(filepath.Clean(spec.Target)))
+	if err != nil {
+		return nil, err
+	}
+	m, err := engine.Load(ctx, spec.Target, p.opts)
+	if err != nil {
+		return nil, err
+	}
+	return finish(ctx, m, spec, p, func() (string, error) { return Fingerprint(ctx, m) })
+}
+
+// OpenFS opens the checkpoint in directory dir of fsys (e.g. a micro
+// model embedded with go:embed) with the parameters of spec (R, q, kv,
+// kernels, workers, name, nan_check; spec.Target is ignored). The default
+// name is dir's base name; the fingerprint hashes the checkpoint's files in
+// fsys.
+func OpenFS(ctx context.Context, fsys fs.FS, dir string, spec backends.Spec) (*Backend, error) {
+	p, err := parseParams(spec, path.Base(dir))
+	if err != nil {
+		return nil, err
+	}
+	m, err := engine.LoadFS(ctx, fsys, dir, p.opts)
+	if err != nil {
+		return nil, err
+	}
+	return finish(ctx, m, spec, p, func() (string, error) { return FingerprintFS(ctx, fsys, dir, m.Files()) })
+}
+
+type params struct {
+	opts engine.LoadOptions
+	R    int
+	q    *float64
+	name string
+}
+
+func parseParams(spec backends.Spec, name string) (params, error) {
+	p := params{name: name}
 	for k, vs := range spec.Params {
 		v := vs[len(vs)-1]
 		bad := func(err error) error {
@@ -75,57 +113,62 @@ func Open(ctx context.Context, spec backends.Spec) (backends.Backend, error) {
 		case "R":
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 1 {
-				return nil, bad(errors.New("must be a positive integer"))
+				return p, bad(errors.New("must be a positive integer"))
 			}
-			R = n
+			p.R = n
 		case "q":
 			f, err := strconv.ParseFloat(v, 64)
 			if err != nil || f < 0 || f > 1 {
-				return nil, bad(errors.New("must be a number in [0, 1]"))
+				return p, bad(errors.New("must be a number in [0, 1]"))
 			}
-			q = &f
+			p.q = &f
 		case "kv":
 			if err := checkKV(v); err != nil {
-				return nil, bad(err)
+				return p, bad(err)
 			}
 		case "kernels":
-			opts.KernelPath = v
+			p.opts.KernelPath = v
 		case "workers":
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 1 {
-				return nil, bad(errors.New("must be a positive integer"))
+				return p, bad(errors.New("must be a positive integer"))
 			}
-			opts.Workers = n
+			p.opts.Workers = n
 		case "name":
-			name = v
+			p.name = v
 		case "nan_check":
 			b, err := strconv.ParseBool(v)
 			if err != nil {
-				return nil, bad(err)
+				return p, bad(err)
 			}
-			opts.SkipNonFiniteCheck = !b
+			p.opts.SkipNonFiniteCheck = !b
 		default:
-			return nil, fmt.Errorf("engine: model spec %q: unknown parameter %q (known: R, q, kv, kernels, workers, name, nan_check)", spec.Raw, k)
+			return p, fmt.Errorf("engine: model spec %q: unknown parameter %q (known: R, q, kv, kernels, workers, name, nan_check)", spec.Raw, k)
 		}
 	}
-	m, err := engine.Load(ctx, spec.Target, opts)
+	return p, nil
+}
+
+func finish(ctx context.Context, m *engine.Model, spec backends.Spec, p params, fingerprint func() (string, error)) (*Backend, error) {
+	if p.R > 1 && !m.Looped() {
+		m.Close()
+		return nil, fmt.Errorf("engine: model spec %q: R=%d but %s is not a looped model", spec.Raw, p.R, m.Dir())
+	}
+	fp, err := fingerprint()
 	if err != nil {
+		m.Close()
 		return nil, err
 	}
-	if R > 1 && !m.Looped() {
-		m.Close()
-		return nil, fmt.Errorf("engine: model spec %q: R=%d but %s is not a looped model", spec.Raw, R, spec.Target)
-	}
-	fp, err := Fingerprint(ctx, m)
-	if err != nil {
-		m.Close()
-		return nil, err
-	}
+	return NewModel(m, p.name, fp, p.R, p.q), nil
+}
+
+// NewModel is New with the model's own chat template (when it has one).
+func NewModel(m *engine.Model, name, fingerprint string, R int, q *float64) *Backend {
 	var cr ChatRenderer
 	if c, err := m.Chat(); err == nil {
 		cr = chatRenderer{c}
 	}
-	return New(m, name, fp, R, q, cr), nil
+	return New(m, name, fingerprint, R, q, cr)
 }
 
 // chatRenderer renders with the checkpoint's chat template.
@@ -146,19 +189,26 @@ func checkKV(kv string) error {
 	return fmt.Errorf("KV strategy %q is not implemented (implemented: full)", kv)
 }
 
-// Fingerprint hashes the checkpoint: SHA-256 over the name and contents of
-// config.json, generation_config.json, the tokenizer files, the shard index
-// and every weight file, in a fixed order.
+// Fingerprint hashes the checkpoint of a model loaded from a directory:
+// SHA-256 over the name and contents of config.json,
+// generation_config.json, the tokenizer files, the shard index and every
+// weight file, in a fixed order.
 func Fingerprint(ctx context.Context, m *engine.Model) (string, error) {
+	return FingerprintFS(ctx, os.DirFS(m.Dir()), ".", m.Files())
+}
+
+// FingerprintFS is Fingerprint for the checkpoint in directory dir of fsys
+// with the given weight files.
+func FingerprintFS(ctx context.Context, fsys fs.FS, dir string, weightFiles []string) (string, error) {
 	h := sha256.New()
 	files := []string{"config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", "model.safetensors.index.json"}
-	files = append(files, m.Files()...)
+	files = append(files, weightFiles...)
 	for _, f := range files {
 		if err := ctx.Err(); err != nil {
 			return "", err
 		}
-		fh, err := os.Open(filepath.Join(m.Dir(), f))
-		if errors.Is(err, os.ErrNotExist) {
+		fh, err := fsys.Open(path.Join(dir, f))
+		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		if err != nil {

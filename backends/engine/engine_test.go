@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -105,6 +106,23 @@ func TestLooped(t *testing.T) {
 	nb := New(m, "x", "y", 0, nil, nil)
 	if _, err := nb.Generate(ctx, &backends.GenerateRequest{Messages: msgs}); !errors.Is(err, backends.ErrUnsupported) {
 		t.Errorf("chat without renderer: %v", err)
+	}
+}
+
+func TestOpenFS(t *testing.T) {
+	dir := golden(t, "ouro-f32")
+	spec, _ := backends.ParseSpec("micro?R=2&kernels=generic")
+	b, err := OpenFS(context.Background(), os.DirFS(filepath.Dir(dir)), "ouro-f32", spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	d := open(t, "engine:"+dir+"?kernels=generic")
+	if b.Identity().Fingerprint != d.Identity().Fingerprint || b.Identity().Name != "ouro-f32" {
+		t.Errorf("OpenFS identity %+v vs Open %+v", b.Identity(), d.Identity())
+	}
+	if !b.Capabilities().Chat || b.R != 2 {
+		t.Errorf("OpenFS backend: chat %v R %d", b.Capabilities().Chat, b.R)
 	}
 }
 
