@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"unsafe"
 
@@ -58,6 +59,23 @@ func TestOuroEOS(t *testing.T) {
 	}
 	if s.LogProb != s2.LogProb || s.Tokens != len(whole)-n {
 		t.Errorf("text %+v vs ids %+v", s, s2)
+	}
+	// A context ending inside a word: the model reads the context's own
+	// encoding, the continuation is the whole encoding past its length.
+	cIDs := tok.Encode("The ca")
+	whole = tok.Encode("The cat sat")
+	if len(whole) > len(cIDs) {
+		s3, err := m.LogLikelihood(ctx, "The ca", "t sat", ScoreOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s4, _ := m.LogLikelihoodIDs(ctx, cIDs, whole[len(cIDs):], ScoreOptions{})
+		if s3.LogProb != s4.LogProb {
+			t.Errorf("mid-word split: %v vs %v", s3.LogProb, s4.LogProb)
+		}
+	}
+	if _, err := m.LogLikelihood(ctx, "The cat", "", ScoreOptions{}); err == nil || !strings.Contains(err.Error(), "no tokens") {
+		t.Errorf("empty continuation: %v", err)
 	}
 	g, err := m.Generate(ctx, tok.Encode("Once"), GenerateOptions{MaxTokens: 6, Stop: []string{"e"}})
 	if err != nil {

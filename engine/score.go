@@ -46,10 +46,12 @@ type Score struct {
 }
 
 // LogLikelihood scores continuation given context with lm-eval's
-// tokenization convention: trailing whitespace of the context moves to the
-// front of the continuation, the concatenation is encoded whole, and the
-// continuation is what follows the context's own token count. An empty
-// context is replaced by the prefix token (BOS, else the first EOS id).
+// tokenization convention (_encode_pair): trailing whitespace of the context
+// moves to the front of the continuation, the concatenation is encoded
+// whole, the continuation tokens are those of the whole encoding after the
+// context's own token count, and the model reads the context's own
+// encoding followed by them. An empty context is replaced by the prefix
+// token (BOS, else the first EOS id).
 func (m *Model) LogLikelihood(ctx context.Context, contextText, continuation string, o ScoreOptions) (*Score, error) {
 	if m.tok == nil {
 		return nil, fmt.Errorf("engine: %s has no tokenizer.json; use LogLikelihoodIDs", m.ck.Dir)
@@ -63,12 +65,18 @@ func (m *Model) LogLikelihood(ctx context.Context, contextText, continuation str
 		}
 		ctxIDs, contIDs = []int{p}, m.tok.Encode(cont)
 	} else {
+		// As lm-eval's _encode_pair: the context is encoded on its own and
+		// the continuation is what the whole encoding has beyond the
+		// context's token count (the two can disagree at the boundary;
+		// lm-eval feeds exactly these tokens).
 		whole := m.tok.Encode(c + cont)
 		ctxIDs = m.tok.Encode(c)
-		if len(ctxIDs) > len(whole) {
-			ctxIDs = whole
+		if len(ctxIDs) < len(whole) {
+			contIDs = whole[len(ctxIDs):]
 		}
-		ctxIDs, contIDs = whole[:len(ctxIDs)], whole[len(ctxIDs):]
+	}
+	if len(contIDs) == 0 {
+		return nil, fmt.Errorf("engine: continuation %q encodes to no tokens beyond the context's %d", continuation, len(ctxIDs))
 	}
 	return m.LogLikelihoodIDs(ctx, ctxIDs, contIDs, o)
 }
