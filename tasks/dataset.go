@@ -260,19 +260,13 @@ func lookupGenerator(name string) (procedural.Generator, error) {
 	return procedural.Lookup(name)
 }
 
-// Generator returns the procedural generator of a `dataset_path:
-// procedural` task, configured with the task's dataset_kwargs.
-func (t *Task) Generator() (procedural.Generator, error) {
-	g, _, _, _, err := t.procConfig()
-	return g, err
-}
 
 // Dump writes documents 0..n-1 of split of a procedural task as JSON Lines
 // (procedural.Dump), seeded like Load: dataset_kwargs.seed when the task
 // pins it, else opt.Seed. `ouroeval tasks dump` calls this, so training
 // data and evaluation sets come from one configured generator.
 func (t *Task) Dump(w io.Writer, split string, n int, opt LoadOptions) error {
-	g, seed, _, seedSet, err := t.procConfig()
+	g, seed, _, seedSet, err := t.Generator()
 	if err != nil {
 		return err
 	}
@@ -282,9 +276,12 @@ func (t *Task) Dump(w io.Writer, split string, n int, opt LoadOptions) error {
 	return procedural.Dump(w, g, split, n, seed)
 }
 
-// procConfig returns the configured generator of a procedural task, and the
-// seed and per-split sizes from its dataset_kwargs.
-func (t *Task) procConfig() (g procedural.Generator, seed uint64, sizes map[string]int, seedSet bool, err error) {
+// Generator returns the procedural generator of a `dataset_path:
+// procedural` task configured with the task's dataset_kwargs, the seed the
+// task pins (dataset_kwargs.seed; seedSet false when absent, and Load then
+// uses LoadOptions.Seed) and the per-split sizes (dataset_kwargs
+// <split>_size; absent splits get DefaultProceduralSize).
+func (t *Task) Generator() (g procedural.Generator, seed uint64, sizes map[string]int, seedSet bool, err error) {
 	s := &t.Spec
 	if s.DatasetPath != procDatasetPath {
 		return nil, 0, nil, false, fmt.Errorf("task %s is not procedural (dataset_path %s)", t.Name, s.DatasetPath)
@@ -329,7 +326,7 @@ func (t *Task) procConfig() (g procedural.Generator, seed uint64, sizes map[stri
 }
 
 func (t *Task) generate(ctx context.Context, split string, opt LoadOptions) ([]Doc, error) {
-	g, seed, sizes, seedSet, err := t.procConfig()
+	g, seed, sizes, seedSet, err := t.Generator()
 	if err != nil {
 		return nil, err
 	}

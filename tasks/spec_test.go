@@ -284,8 +284,8 @@ func TestCatalogPromptAndDump(t *testing.T) {
 		t.Errorf("dump:\n%s", b.String())
 	}
 	// The task pins dataset_kwargs.seed: the dump equals the generator's docs at seed 0.
-	g, err := task.Generator()
-	if err != nil {
+	g, seed, _, seedSet, err := task.Generator()
+	if err != nil || seed != 0 || !seedSet {
 		t.Fatal(err)
 	}
 	var b0 strings.Builder
@@ -305,7 +305,7 @@ func TestCatalogPromptAndDump(t *testing.T) {
 		}
 	}
 	other := &Task{Name: "x", Spec: Spec{DatasetPath: "json"}}
-	if _, err := other.Generator(); err == nil {
+	if _, _, _, _, err := other.Generator(); err == nil {
 		t.Error("Generator of a file task: want error")
 	}
 }
