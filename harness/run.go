@@ -168,6 +168,12 @@ func Run(ctx context.Context, cfg *Config, env Env, opt Options) (*Result, error
 		info.Status = "interrupted"
 	default:
 		m, err := r.metrics(ctx)
+		if err != nil && ctx.Err() != nil {
+			// Interrupted while computing metrics: every record is
+			// written; re-running recomputes the metrics from the cache.
+			info.Status, interrupted = "interrupted", true
+			break
+		}
 		if err != nil {
 			info.Status, info.Error = "failed", err.Error()
 			runErr = err
