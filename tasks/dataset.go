@@ -260,7 +260,6 @@ func lookupGenerator(name string) (procedural.Generator, error) {
 	return procedural.Lookup(name)
 }
 
-
 // Dump writes documents 0..n-1 of split of a procedural task as JSON Lines
 // (procedural.Dump), seeded like Load: dataset_kwargs.seed when the task
 // pins it, else opt.Seed. `ouroeval tasks dump` calls this, so training
