@@ -46,6 +46,16 @@ func (g *generic) MatMul(out, x []float32, M int, w *Matrix) {
 	if N >= workers*minRowsPerChunk || M == 1 {
 		// Split output columns (weight rows): each worker streams its own
 		// slice of the weights once and reuses each row for all M inputs.
+		if M == 1 && w.DType == BF16 {
+			// Decode GEMV: one fused pass over the bf16 weights (same
+			// products and summation order as widening then Dot).
+			g.pool.RunChunks(N, max(1, min(workers, N/minRowsPerChunk)), func(_, lo, hi int) {
+				for n := lo; n < hi; n++ {
+					out[n] = dotBF16(x[:K], w.U16[n*K:n*K+K])
+				}
+			})
+			return
+		}
 		g.pool.RunChunks(N, max(1, min(workers, N/minRowsPerChunk)), func(wk, lo, hi int) {
 			var row []float32
 			if w.DType != F32 {
@@ -115,6 +125,25 @@ func Dot(a, b []float32) float32 {
 	s := (s0 + s1) + (s2 + s3)
 	for ; i < n; i++ {
 		s += a[i] * b[i]
+	}
+	return s
+}
+
+// dotBF16 is Dot(a, widen(b)) without materialising the widened row.
+func dotBF16(a []float32, b []uint16) float32 {
+	n := len(a)
+	b = b[:n]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= n; i += 4 {
+		s0 += a[i] * math.Float32frombits(uint32(b[i])<<16)
+		s1 += a[i+1] * math.Float32frombits(uint32(b[i+1])<<16)
+		s2 += a[i+2] * math.Float32frombits(uint32(b[i+2])<<16)
+		s3 += a[i+3] * math.Float32frombits(uint32(b[i+3])<<16)
+	}
+	s := (s0 + s1) + (s2 + s3)
+	for ; i < n; i++ {
+		s += a[i] * math.Float32frombits(uint32(b[i])<<16)
 	}
 	return s
 }
