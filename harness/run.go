@@ -148,6 +148,11 @@ func Run(ctx context.Context, cfg *Config, env Env, opt Options) (*Result, error
 	if err := os.MkdirAll(opt.Out, 0o755); err != nil {
 		return nil, fmt.Errorf("harness: %w", err)
 	}
+	// A metrics.json left by an earlier run in the same directory must not
+	// pass for this run's if it is interrupted.
+	if err := os.Remove(filepath.Join(opt.Out, "metrics.json")); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("harness: %w", err)
+	}
 	info := p.runInfo(opt, start)
 	if err := writeJSON(filepath.Join(opt.Out, "run.json"), info); err != nil {
 		return nil, err
