@@ -120,7 +120,7 @@ func (t *Task) Load(ctx context.Context, opt LoadOptions) (*Dataset, error) {
 		case d.FewshotSplit == "fewshot_config.samples":
 			d.FewShot = make([]Doc, len(s.FewshotConfig.Samples))
 			copy(d.FewShot, s.FewshotConfig.Samples)
-		case d.FewshotSplit == d.EvalSplit && s.DatasetPath != procDatasetPath:
+		case d.FewshotSplit == d.EvalSplit:
 			d.FewShot = d.Docs
 		default:
 			if d.FewShot, err = t.loadSplit(ctx, d.FewshotSplit, opt); err != nil {

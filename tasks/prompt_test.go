@@ -405,3 +405,82 @@ num_fewshot: 3
 		}
 	}
 }
+
+// TestFewshotConfig: inline samples with first_n, and few-shot-only
+// template overrides (lm-eval's fewshot_config.doc_to_text/doc_to_target).
+func TestFewshotConfig(t *testing.T) {
+	files := map[string]string{
+		"a.yaml": `task: a
+dataset_path: json
+data_files: {test: t.jsonl}
+test_split: test
+doc_to_text: "Q: {{q}}\nA:"
+doc_to_target: "{{a}}"
+target_delimiter: ""
+num_fewshot: 2
+fewshot_config:
+  sampler: first_n
+  doc_to_target: " because {{why}}. The answer is {{a}}."
+  samples:
+    - {q: "s1", a: "1", why: "w1"}
+    - {q: "s2", a: "", why: ""}
+    - {q: "s3", a: "3", why: "w3"}
+`,
+		"t.jsonl": jsonl(`{"q": "x", "a": "y"}`),
+	}
+	d := mustDataset(t, files, "a", LoadOptions{})
+	s, err := d.Build(0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "Q: s1\nA: because w1. The answer is 1.\n\nQ: s2\nA: because . The answer is .\n\nQ: x\nA:"
+	if s.Prompt != want {
+		t.Errorf("prompt\n got %q\nwant %q", s.Prompt, want)
+	}
+	if d.FewshotSplit != "fewshot_config.samples" {
+		t.Errorf("few-shot split %q", d.FewshotSplit)
+	}
+}
+
+// TestEmptyTargetShot: an example whose target is "" is followed by
+// nothing (no delimiter, no fewshot_delimiter), as in lm-eval.
+func TestEmptyTargetShot(t *testing.T) {
+	files := map[string]string{
+		"a.yaml": `task: a
+dataset_path: json
+data_files: {test: t.jsonl, train: tr.jsonl}
+test_split: test
+training_split: train
+doc_to_text: "{{q}}"
+doc_to_target: "{{a}}"
+num_fewshot: 2
+fewshot_config: {sampler: first_n}
+`,
+		"t.jsonl":  jsonl(`{"q": "x", "a": "y"}`),
+		"tr.jsonl": jsonl(`{"q": "p", "a": ""}`, `{"q": "r", "a": "s"}`),
+	}
+	d := mustDataset(t, files, "a", LoadOptions{})
+	s, err := d.Build(0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "pr s\n\nx"; s.Prompt != want {
+		t.Errorf("prompt %q, want %q", s.Prompt, want)
+	}
+}
+
+func TestHellaswagPreprocess(t *testing.T) {
+	d, err := hellaswagDoc(Doc{
+		"activity_label": "Removing ice from car", "ctx_a": "Then, the man writes over the snow [header] covering the window.",
+		"ctx_b": "THEN the man", "endings": []any{" ends [title] it  well ", "b"}, "label": "1",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "Removing ice from car: Then, the man writes over the snow covering the window. Then the man"; d["query"] != want {
+		t.Errorf("query %q, want %q", d["query"], want)
+	}
+	if ch := d["choices"].([]any); ch[0] != "ends. it well" || d["gold"] != 1 {
+		t.Errorf("choices %q gold %v", ch, d["gold"])
+	}
+}
