@@ -162,7 +162,9 @@ func Run(ctx context.Context, cfg *Config, env Env, opt Options) (*Result, error
 	r := &runner{plan: p, env: env, opt: opt, cache: c}
 	runErr := r.execute(ctx)
 	res := &Result{Dir: opt.Out, Requests: r.calls.Load(), CacheHits: r.hits.Load(), Notes: p.notes}
-	info.Finished = opt.Now().UTC().Format(time.RFC3339Nano)
+	finished := opt.Now()
+	info.Finished = finished.UTC().Format(time.RFC3339Nano)
+	info.ElapsedSeconds = finished.Sub(start).Seconds()
 	info.Requests, info.CacheHits = res.Requests, res.CacheHits
 	interrupted := runErr == nil && ctx.Err() != nil
 	switch {

@@ -38,6 +38,8 @@ type RunInfo struct {
 	Tasks       []TaskInfo  `json:"tasks"`
 	Requests    int64       `json:"backend_requests"`
 	CacheHits   int64       `json:"cache_hits"`
+	// ElapsedSeconds is the wall time from start to finish.
+	ElapsedSeconds float64 `json:"elapsed_seconds,omitempty"`
 }
 
 // ModelInfo records one backend of a run.
