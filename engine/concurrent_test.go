@@ -40,3 +40,38 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestRoPETableGrowth: the shared cos/sin table grows while sequences of
+// different lengths run concurrently; results equal a fresh model's.
+func TestRoPETableGrowth(t *testing.T) {
+	s := enginetest.Tiny("llama", safetensors.F32)
+	s.MaxPos = 1000
+	dir := writeSpec(t, s)
+	ids := make([]int, 600)
+	for i := range ids {
+		ids[i] = (i*31 + 7) % s.Vocab
+	}
+	ref := load(t, dir)
+	want, err := ref.Trace(context.Background(), ids, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := load(t, dir)
+	var wg sync.WaitGroup
+	for _, n := range []int{10, 300, 600, 200} {
+		wg.Go(func() {
+			tr, err := m.Trace(context.Background(), ids[:n], 1)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			for i := range n {
+				if tr.Steps[0].LogProbs[i][ids[(i+1)%len(ids)]] != want.Steps[0].LogProbs[i][ids[(i+1)%len(ids)]] {
+					t.Errorf("n=%d pos %d differs", n, i)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}

@@ -3,6 +3,8 @@ package engine
 import (
 	"fmt"
 	"math"
+	"sync"
+	"sync/atomic"
 
 	"github.com/ouroeval/ouroeval/engine/checkpoint"
 	"github.com/ouroeval/ouroeval/engine/kernels"
@@ -21,7 +23,7 @@ type network struct {
 	// Looped models only.
 	looped bool
 	gate   *linear // model.early_exit_gate, [1][hidden] + bias
-	rope   rope
+	rope   *rope
 }
 
 // layer is one decoder layer. Optional parts are nil when the architecture
@@ -96,14 +98,19 @@ func loadDecoder(w *weights, c *checkpoint.Config, s layerSpec) *network {
 }
 
 // rope holds the inverse frequencies of rotary embeddings in the
-// rotate_half (non-interleaved) layout: dimension i pairs with i + d/2.
+// rotate_half (non-interleaved) layout (dimension i pairs with i + d/2) and
+// a cos/sin table that grows on demand. Published tables are immutable, so
+// concurrent sequences read them without locking.
 type rope struct {
 	invFreq []float32 // d/2 values
+	maxPos  int       // max_position_embeddings (0: unknown)
+	mu      sync.Mutex
+	tab     atomic.Pointer[kernels.RoPETable]
 }
 
 // newRope computes inv_freq[i] = θ^(−2i/d) in float32 as transformers
 // does, with the llama3 frequency rescaling when the config asks for it.
-func newRope(c *checkpoint.Config) rope {
+func newRope(c *checkpoint.Config) *rope {
 	d := c.HeadDim
 	inv := make([]float32, d/2)
 	for i := range inv {
@@ -127,30 +134,35 @@ func newRope(c *checkpoint.Config) rope {
 			}
 		}
 	}
-	return rope{invFreq: inv}
+	return &rope{invFreq: inv, maxPos: c.MaxPositionEmbeddings}
+}
+
+// table returns a cos/sin table covering positions 0..n-1.
+func (r *rope) table(n int) *kernels.RoPETable {
+	if t := r.tab.Load(); t != nil && t.Positions >= n {
+		return t
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	t := r.tab.Load()
+	if t != nil && t.Positions >= n {
+		return t
+	}
+	size := max(n, 256)
+	if t != nil {
+		size = max(size, 2*t.Positions)
+	}
+	if r.maxPos > 0 {
+		size = max(n, min(size, r.maxPos))
+	}
+	t = kernels.NewRoPETable(size, r.invFreq)
+	r.tab.Store(t)
+	return t
 }
 
 // apply rotates rows of heads·d values for positions pos0, pos0+1, ….
-func (r rope) apply(x []float32, rows, heads, pos0 int) {
-	half := len(r.invFreq)
-	d := 2 * half
-	cos := make([]float32, half)
-	sin := make([]float32, half)
-	for t := range rows {
-		pos := float32(pos0 + t)
-		for i, f := range r.invFreq {
-			a := float64(pos * f)
-			cos[i], sin[i] = float32(math.Cos(a)), float32(math.Sin(a))
-		}
-		for h := range heads {
-			v := x[(t*heads+h)*d : (t*heads+h+1)*d]
-			for i := range half {
-				a, b := v[i], v[i+half]
-				v[i] = a*cos[i] - b*sin[i]
-				v[i+half] = b*cos[i] + a*sin[i]
-			}
-		}
-	}
+func (r *rope) apply(k kernels.Kernels, x []float32, rows, heads, pos0 int) {
+	kernels.ApplyRoPE(k, x, rows, heads, 2*len(r.invFreq), pos0, r.table(pos0+rows))
 }
 
 // apply runs the linear map on M rows of x into out, adding the bias.
@@ -201,8 +213,8 @@ func (n *network) forwardLayer(k kernels.Kernels, l *layer, x []float32, T, pos0
 		k.RMSNorm(q, q, l.qNorm, eps)
 		k.RMSNorm(kk, kk, l.kNorm, eps)
 	}
-	n.rope.apply(q, T, H, pos0)
-	n.rope.apply(kk, T, KV, pos0)
+	n.rope.apply(k, q, T, H, pos0)
+	n.rope.apply(k, kk, T, KV, pos0)
 	slot.k = append(slot.k[:pos0*KV*hd], kk...)
 	slot.v = append(slot.v[:pos0*KV*hd], v...)
 	attn := s.attn[:T*H*hd]
