@@ -22,7 +22,8 @@ type network struct {
 	head   kernels.Matrix
 	// Looped models only.
 	looped bool
-	gate   *linear // model.early_exit_gate, [1][hidden] + bias
+	gate   *linear   // model.early_exit_gate, [1][hidden] + bias
+	gateW  []float32 // the gate's weight row widened to float32
 	rope   *rope
 }
 
@@ -237,16 +238,14 @@ func (n *network) forwardLayer(k kernels.Kernels, l *layer, x []float32, T, pos0
 	k.Add(x, o)
 }
 
-// gateLambda returns λ = sigmoid(gate·h + b) for one normed hidden row.
+// gateLambda returns λ = sigmoid(gate·h + b) for one normed hidden row
+// (a float64 dot product; the gate is one small row, widened at load).
 func (n *network) gateLambda(h []float32) float32 {
-	g := n.gate
 	var z float64
-	w := make([]float32, g.w.Cols)
-	rowOf(&g.w, 0, w)
 	for i, v := range h {
-		z += float64(v) * float64(w[i])
+		z += float64(v) * float64(n.gateW[i])
 	}
-	z += float64(g.b[0])
+	z += float64(n.gate.b[0])
 	return float32(1 / (1 + math.Exp(-z)))
 }
 

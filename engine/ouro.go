@@ -17,5 +17,9 @@ func loadOuro(w *weights, c *checkpoint.Config) *network {
 	n.looped = true
 	g := w.linear("model.early_exit_gate", 1, c.HiddenSize, true)
 	n.gate = &g
+	if g.w.Rows == 1 {
+		n.gateW = make([]float32, g.w.Cols)
+		rowOf(&g.w, 0, n.gateW)
+	}
 	return n
 }
