@@ -376,7 +376,9 @@ func normalizeValue(v any) any {
 //     (relative to the task file's directory), else DataDir/dataset_path;
 //     inside it the subdirectory dataset_name when present; then files
 //     named <split>.<ext>, <split>-*.<ext>, <split>/*.<ext>,
-//     data/<split>-*.<ext> or <dataset_name>/<split>-*.<ext>.
+//     or data/<split>-*.<ext>. When <root>/<revision> exists
+//     (dataset_kwargs.revision, default "main": the hub cache layout
+//     REPO/REVISION/PATH) it is tried before <root>.
 func (t *Task) splitFiles(split string, opt LoadOptions) ([]string, error) {
 	s := &t.Spec
 	if len(s.DataFiles) > 0 {
@@ -413,6 +415,22 @@ func (t *Task) splitFiles(split string, opt LoadOptions) ([]string, error) {
 	if opt.DataDir != "" {
 		roots = append(roots, filepath.Join(opt.DataDir, filepath.FromSlash(s.DatasetPath)))
 	}
+	// The hub cache (tasks/hub) stores REPO/REVISION/PATH: try
+	// <root>/<revision> (dataset_kwargs.revision, default "main") first.
+	rev, _ := s.DatasetKwargs["revision"].(string)
+	if rev == "" {
+		rev = "main"
+	}
+	var expanded []string
+	for _, r := range roots {
+		// (<root>/main may also be a config named "main", as in
+		// openai/gsm8k: both readings are tried.)
+		if st, err := os.Stat(filepath.Join(r, rev)); err == nil && st.IsDir() {
+			expanded = append(expanded, filepath.Join(r, rev))
+		}
+		expanded = append(expanded, r)
+	}
+	roots = expanded
 	var tried []string
 	for _, root := range roots {
 		st, err := os.Stat(root)

@@ -60,10 +60,19 @@ func TestFormats(t *testing.T) {
 		"d.parquet":                         pq.String(),
 		"hf.yaml":                           spec("hf", "org/ds", "dataset_name: sub\n"),
 		"dirds.yaml":                        spec("dirds", "localds", ""),
+		"hub.yaml":                          spec("hub", "openai/gsm8k", "dataset_name: main\n"),
+		"hubrev.yaml":                       spec("hubrev", "allenai/ai2_arc", "dataset_name: ARC-Easy\ndataset_kwargs: {revision: abc123}\n"),
 		"localds/test-00000-of-00001.jsonl": jsonl(`{"q": "l1", "a": "b"}`),
 	}
 	dataDir := t.TempDir()
-	writeFiles(t, dataDir, map[string]string{"org/ds/sub/test.jsonl": jsonl(`{"q": "h1", "a": "h"}`)})
+	writeFiles(t, dataDir, map[string]string{
+		"org/ds/sub/test.jsonl": jsonl(`{"q": "h1", "a": "h"}`),
+		// tasks/hub's cache layout REPO/REVISION/PATH with HF parquet names.
+		"openai/gsm8k/main/main/test-00000-of-00001.parquet":        pq.String(),
+		"openai/gsm8k/main/main/test-00000-of-00001.parquet.part":   "partial download",
+		"allenai/ai2_arc/abc123/ARC-Easy/test-00000-of-00001.jsonl": jsonl(`{"q": "r1", "a": "e"}`),
+		"allenai/ai2_arc/main/ARC-Easy/test-00000-of-00001.jsonl":   jsonl(`{"q": "wrong revision", "a": "e"}`),
+	})
 	c, _, err := loadUser(t, files)
 	if err != nil {
 		t.Fatal(err)
@@ -72,6 +81,7 @@ func TestFormats(t *testing.T) {
 		"jl": {"j1", "1", "j2", "2.5"}, "js": {"a1", "x", "a2", "y"}, "jf": {"f1", "x"},
 		"cs": {"c,1", "1", "c2", "2"}, "ts": {"t1", "x y"}, "gz": {"g1", "z"},
 		"pq": {"p1", "7", "p2", "8"}, "hf": {"h1", "h"}, "dirds": {"l1", "b"},
+		"hub": {"p1", "7", "p2", "8"}, "hubrev": {"r1", "e"},
 	}
 	for name, w := range want {
 		task, ok := c.Task(name)
