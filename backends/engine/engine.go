@@ -309,7 +309,15 @@ func (b *Backend) Generate(ctx context.Context, req *backends.GenerateRequest) (
 		maxTokens = DefaultMaxTokens
 	}
 	resp := &backends.GenerateResponse{Usage: backends.Usage{PromptTokens: len(ids)}}
+	var greedy *engine.Generation // temperature 0: every sample is the same
 	for i := range n {
+		if greedy != nil {
+			c := resp.Completions[0]
+			resp.Completions = append(resp.Completions, c)
+			resp.Usage.CompletionTokens += c.Tokens
+			resp.Usage.Steps = append(resp.Usage.Steps, c.Steps...)
+			continue
+		}
 		g, err := b.m.Generate(ctx, ids, engine.GenerateOptions{
 			Sampling:  engine.Sampling{Temperature: req.Temperature, TopK: req.TopK, TopP: req.TopP, MinP: req.MinP},
 			MaxTokens: maxTokens, Seed: req.Seed + int64(i), Stop: req.Stop, R: R, Q: q,
@@ -324,6 +332,9 @@ func (b *Backend) Generate(ctx context.Context, req *backends.GenerateRequest) (
 		}
 		resp.Completions = append(resp.Completions, c)
 		resp.Usage.CompletionTokens += len(g.IDs)
+		if req.Temperature <= 0 {
+			greedy = g
+		}
 	}
 	resp.Usage.Latency = time.Since(start)
 	return resp, nil

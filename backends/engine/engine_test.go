@@ -74,6 +74,13 @@ func TestLooped(t *testing.T) {
 	if again.Completions[1].Text != g.Completions[1].Text {
 		t.Error("same seed, different text")
 	}
+	gg, err := b.Generate(ctx, &backends.GenerateRequest{Prompt: "Once upon a time", MaxTokens: 4, N: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(gg.Completions) != 3 || gg.Completions[2].Text != gg.Completions[0].Text || gg.Usage.CompletionTokens != 3*gg.Completions[0].Tokens || len(gg.Usage.Steps) != gg.Usage.CompletionTokens {
+		t.Errorf("greedy N=3: %+v", gg)
+	}
 	r, err := b.Rolling(ctx, &backends.RollingRequest{Text: "hello world, hello"})
 	if err != nil {
 		t.Fatal(err)
