@@ -98,8 +98,13 @@ type Preprocessor func(Doc) (Doc, error)
 
 // preprocessors are the named built-in process_docs functions.
 var preprocessors = map[string]Preprocessor{
-	"hellaswag": hellaswagDoc,
-	"arc":       arcDoc,
+	"hellaswag":      hellaswagDoc,
+	"arc":            arcDoc,
+	"mmlu":           mmluDoc,
+	"winogrande":     winograndeDoc,
+	"commonsense_qa": commonsenseQADoc,
+	"mmlu_pro":       mmluProDoc,
+	"gpqa_mcq":       gpqaMCQDoc,
 }
 
 // PreprocessorNames lists the built-in process_docs names, sorted.
