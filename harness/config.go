@@ -6,10 +6,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
+	"path/filepath"
 	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/ouroeval/ouroeval/backends"
 )
 
 // Config is a sweep: models × tasks × settings.
@@ -276,13 +280,25 @@ func contains(xs []string, x string) bool {
 	return false
 }
 
-// Label is the model's name in paths and tables: Name, or the spec made
-// file-name safe.
+// Label is the model's name in paths and tables: Name, or else the spec
+// with its target shortened to the last path element ("engine:ckpt/ouro?R=4"
+// → "engine_ouro_R=4"), made file-name safe.
 func (m ModelConfig) Label() string {
 	if m.Name != "" {
 		return Sanitize(m.Name)
 	}
-	return Sanitize(m.Spec)
+	sp, err := backends.ParseSpec(m.Spec)
+	if err != nil {
+		return Sanitize(m.Spec)
+	}
+	l := sp.Scheme
+	if sp.Target != "" {
+		l += "_" + path.Base(strings.TrimRight(filepath.ToSlash(sp.Target), "/"))
+	}
+	if q := sp.Params.Encode(); q != "" {
+		l += "_" + q
+	}
+	return Sanitize(l)
 }
 
 // Sanitize makes s safe as one path element.

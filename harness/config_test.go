@@ -69,6 +69,23 @@ func TestParseConfigErrors(t *testing.T) {
 	}
 }
 
+func TestLabel(t *testing.T) {
+	for spec, want := range map[string]string{
+		"chance":                           "chance",
+		"chance?seed=3":                    "chance_seed=3",
+		"engine:/ckpts/ouro-1.4b/":         "engine_ouro-1.4b",
+		"engine:ckpts/ouro?R=4&q=0.5":      "engine_ouro_R=4_q=0.5",
+		"openai:gpt-4o-mini?base=http://x": "openai_gpt-4o-mini_base=http_3A_2F_2Fx",
+	} {
+		if got := (ModelConfig{Spec: spec}).Label(); got != want {
+			t.Errorf("Label(%q) = %q, want %q", spec, got, want)
+		}
+	}
+	if got := (ModelConfig{Spec: "chance", Name: "floor"}).Label(); got != "floor" {
+		t.Errorf("named label = %q", got)
+	}
+}
+
 func TestSanitize(t *testing.T) {
 	for in, want := range map[string]string{"chance": "chance", "engine:a/b?R=4": "engine_a_b_R=4", "..": "_", "": "_"} {
 		if got := Sanitize(in); got != want {

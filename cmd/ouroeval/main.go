@@ -24,6 +24,7 @@ import (
 
 	"github.com/ouroeval/ouroeval/backends"
 	"github.com/ouroeval/ouroeval/backends/chance"
+	"github.com/ouroeval/ouroeval/backends/engine"
 	"github.com/ouroeval/ouroeval/harness"
 )
 
@@ -49,7 +50,7 @@ func commands() []command {
 func newRegistry() *backends.Registry {
 	r := &backends.Registry{}
 	r.Register("chance", chance.Open)
-	// r.Register("engine", engine.Open) // the built-in engine backend
+	r.Register("engine", engine.Open) // the built-in engine: engine:path/to/checkpoint?R=4
 	return r
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"os"
@@ -35,18 +36,22 @@ func TestSIGINT(t *testing.T) {
 		"--cache", filepath.Join(dir, "cache"), "--progress", "none", "--bootstrap", "10"}
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "OUROEVAL_TEST_MAIN=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	// Wait until the run is under way (run.json is written after planning).
-	deadline := time.Now().Add(30 * time.Second)
+	// Wait until the run is under way (run.json is written after planning;
+	// allow for a heavily loaded machine).
+	deadline := time.Now().Add(3 * time.Minute)
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "run", "run.json")); err == nil {
 			break
 		}
 		if time.Now().After(deadline) {
 			cmd.Process.Kill()
-			t.Fatal("the run did not start within 30s")
+			cmd.Wait()
+			t.Fatalf("the run did not start within 3 minutes; stderr:\n%s", stderr.String())
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -58,7 +63,7 @@ func TestSIGINT(t *testing.T) {
 		t.Skip("the run finished before SIGINT arrived; nothing to test on this machine")
 	}
 	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
-		t.Fatalf("exit: %v, want code %d", err, exitInterrupted)
+		t.Fatalf("exit: %v, want code %d; stderr:\n%s", err, exitInterrupted, stderr.String())
 	}
 	var info harness.RunInfo
 	data, _ := os.ReadFile(filepath.Join(dir, "run", "run.json"))
