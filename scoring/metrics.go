@@ -161,7 +161,12 @@ func NewMetric(spec MetricSpec, outputType string) (Metric, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &metric{name: spec.Metric, agg: agg, hib: hib, score: sc}
+	name := spec.Metric
+	if k, ok := spec.Kwargs["k"]; ok && (spec.Metric == "pass_at_k" || spec.Metric == "maj_at_k") {
+		// Several k on one task need distinct names: pass@1, pass@10, maj@8.
+		name = strings.TrimSuffix(spec.Metric, "_at_k") + "@" + fmt.Sprint(k)
+	}
+	m := &metric{name: name, agg: agg, hib: hib, score: sc}
 	switch spec.Metric {
 	case "word_perplexity":
 		m.weight = func(in *Input) (float64, error) { return float64(in.RollingWords), nil }
