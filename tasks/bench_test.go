@@ -105,3 +105,12 @@ func BenchmarkLoad(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLoadCatalog measures loading every built-in task (CLI start-up).
+func BenchmarkLoadCatalog(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		if _, err := LoadCatalog(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

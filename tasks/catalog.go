@@ -40,6 +40,7 @@ type Catalog struct {
 	tasks  map[string]*Task
 	groups map[string]*GroupSpec
 	tags   map[string][]string // tag -> task names, sorted
+	parsed map[string]*rawDoc  // include cache while loading
 }
 
 // Task is one resolved task.
@@ -57,19 +58,26 @@ type Task struct {
 // LoadCatalog loads the built-in tasks and every *.yaml / *.yml file under
 // userDirs (recursively). A name defined twice is an error naming both files.
 func LoadCatalog(userDirs ...string) (*Catalog, error) {
-	c := &Catalog{tasks: map[string]*Task{}, groups: map[string]*GroupSpec{}, tags: map[string][]string{}}
+	return loadCatalog(true, userDirs...)
+}
+
+// loadCatalog is LoadCatalog, optionally without the built-in tasks (tests).
+func loadCatalog(withBuiltins bool, userDirs ...string) (*Catalog, error) {
+	c := &Catalog{tasks: map[string]*Task{}, groups: map[string]*GroupSpec{}, tags: map[string][]string{}, parsed: map[string]*rawDoc{}}
 	var builtinFiles []string
-	err := fs.WalkDir(builtinFS, "builtin", func(p string, d fs.DirEntry, err error) error {
+	if withBuiltins {
+		err := fs.WalkDir(builtinFS, "builtin", func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if !d.IsDir() && isTaskFile(p) {
+				builtinFiles = append(builtinFiles, p)
+			}
+			return nil
+		})
 		if err != nil {
-			return err
+			return nil, fmt.Errorf("tasks: reading built-in tasks: %w", err)
 		}
-		if !d.IsDir() && isTaskFile(p) {
-			builtinFiles = append(builtinFiles, p)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("tasks: reading built-in tasks: %w", err)
 	}
 	sort.Strings(builtinFiles)
 	for _, p := range builtinFiles {
@@ -108,6 +116,7 @@ func LoadCatalog(userDirs ...string) (*Catalog, error) {
 	if err := c.check(); err != nil {
 		return nil, err
 	}
+	c.parsed = nil
 	return c, nil
 }
 
@@ -117,7 +126,7 @@ func isTaskFile(p string) bool {
 }
 
 func (c *Catalog) addFile(r fileReader, name, dir string) error {
-	rd, err := resolveIncludes(r, name, 0, nil)
+	rd, err := resolveIncludes(r, name, 0, nil, c.parsed)
 	if err != nil {
 		return fmt.Errorf("tasks: %w", err)
 	}
@@ -137,7 +146,7 @@ func (c *Catalog) addFile(r fileReader, name, dir string) error {
 			}
 			// An inline definition may include a file relative to the group.
 			if inc, ok := sub.fields["include"]; ok {
-				base, err := resolveIncludes(r, r.join(name, inc.value.Value), 1, []string{name})
+				base, err := resolveIncludes(r, r.join(name, inc.value.Value), 1, []string{name}, c.parsed)
 				if err != nil {
 					return fmt.Errorf("tasks: %w", err)
 				}

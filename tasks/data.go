@@ -218,7 +218,9 @@ func jsonKind(v any) string {
 
 // readCSV reads a header row and records. Columns whose every non-empty
 // value is an integer (or number) become int64 (float64), like pandas'
-// type inference in datasets' csv loader.
+// type inference in datasets' csv loader - but only when printing the
+// number the way Python does gives back the exact text ("2.50" or "007"
+// keep the column a string), so templates never alter a value's text.
 func readCSV(ctx context.Context, r io.Reader, file string, sep rune) ([]Doc, error) {
 	cr := csv.NewReader(r)
 	cr.Comma = sep
@@ -259,12 +261,12 @@ func readCSV(ctx context.Context, r io.Reader, file string, sep rune) ([]Doc, er
 				continue
 			}
 			if kinds[c] == 0 {
-				if _, err := strconv.ParseInt(v, 10, 64); err != nil {
+				if n, err := strconv.ParseInt(v, 10, 64); err != nil || strconv.FormatInt(n, 10) != v {
 					kinds[c] = 1
 				}
 			}
 			if kinds[c] == 1 {
-				if _, err := strconv.ParseFloat(v, 64); err != nil {
+				if f, err := strconv.ParseFloat(v, 64); err != nil || pyFloat(f) != v {
 					kinds[c] = 2
 					break
 				}

@@ -263,3 +263,65 @@ generation_kwargs:
 		t.Errorf("target %q", s.Target)
 	}
 }
+
+// TestSharedDataARC runs lm-eval's arc_challenge spec verbatim (including
+// "{{choices.label.index(answerKey)}}") on the real file, read in place.
+func TestSharedDataARC(t *testing.T) {
+	data := sharedData(t)
+	if _, err := os.Stat(filepath.Join(data, "arc", "ARC-Challenge", "test.jsonl")); err != nil {
+		t.Skip("no ARC-Challenge in shared data")
+	}
+	files := map[string]string{"arc.yaml": `task: arc_challenge_local
+dataset_path: arc
+dataset_name: ARC-Challenge
+output_type: multiple_choice
+training_split: train
+validation_split: validation
+test_split: test
+doc_to_text: "Question: {{question}}\nAnswer:"
+doc_to_target: "{{choices.label.index(answerKey)}}"
+doc_to_choice: "{{choices.text}}"
+should_decontaminate: true
+doc_to_decontamination_query: "Question: {{question}}\nAnswer:"
+metric_list:
+  - metric: acc
+    aggregation: mean
+    higher_is_better: true
+  - metric: acc_norm
+    aggregation: mean
+    higher_is_better: true
+metadata:
+  version: 1.0
+`}
+	d := mustDataset(t, files, "arc_challenge_local", LoadOptions{DataDir: data})
+	s, err := d.Build(0, DefaultFewshotSeed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantPrompt := "Question: An astronomer observes that a planet rotates faster after a meteorite impact. Which is the most likely effect of this increase in rotation?\nAnswer:"
+	if s.Prompt != wantPrompt || s.GoldIndex != 2 || len(s.Requests) != 4 {
+		t.Fatalf("prompt %q gold %d requests %d", s.Prompt, s.GoldIndex, len(s.Requests))
+	}
+	if c := s.Requests[2].LogLikelihood.Continuation; c != " Planetary days will become shorter." {
+		t.Errorf("continuation %q", c)
+	}
+	for i := range d.Docs {
+		if _, err := d.Build(i, DefaultFewshotSeed); err != nil {
+			t.Fatalf("doc %d: %v", i, err)
+		}
+	}
+}
+
+func TestCSVTypingKeepsText(t *testing.T) {
+	docs, err := readCSV(t.Context(), strings.NewReader("i,f,s,z,e\n1,2.5,2.50,007,\n-3,1.0,x,1,\n"), "x.csv", ',')
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Doc{
+		{"i": int64(1), "f": 2.5, "s": "2.50", "z": "007", "e": nil},
+		{"i": int64(-3), "f": 1.0, "s": "x", "z": "1", "e": nil},
+	}
+	if !reflect.DeepEqual(docs, want) {
+		t.Errorf("got %#v\nwant %#v", docs, want)
+	}
+}

@@ -34,7 +34,7 @@ func FuzzSpec(f *testing.F) {
 	f.Add([]byte("task: !function f\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r := memReader{"t.yaml": data, "base.yaml": []byte("dataset_path: json\ntest_split: test\ndoc_to_text: q\ndoc_to_target: a\n")}
-		rd, err := resolveIncludes(r, "t.yaml", 0, nil)
+		rd, err := resolveIncludes(r, "t.yaml", 0, nil, nil)
 		if err != nil {
 			if !strings.Contains(err.Error(), "t.yaml") && !strings.Contains(err.Error(), "base.yaml") {
 				t.Fatalf("error does not name the file: %v", err)

@@ -27,7 +27,7 @@ func loadUser(t testing.TB, files map[string]string) (*Catalog, string, error) {
 	t.Helper()
 	dir := t.TempDir()
 	writeFiles(t, dir, files)
-	c, err := LoadCatalog(dir)
+	c, err := loadCatalog(false, dir)
 	return c, dir, err
 }
 

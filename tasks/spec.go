@@ -331,7 +331,34 @@ func kindName(n *yaml.Node) string {
 // resolveIncludes loads name and merges its includes (parents first, later
 // includes override earlier ones, the file itself overrides all), like
 // lm-eval's load_yaml_config.
-func resolveIncludes(r fileReader, name string, depth int, stack []string) (*rawDoc, error) {
+//
+// cache (may be nil) memoises merged files by name within one catalog load,
+// so a base included by many tasks is parsed once; callers get a copy they
+// may modify.
+func resolveIncludes(r fileReader, name string, depth int, stack []string, cache map[string]*rawDoc) (*rawDoc, error) {
+	if rd, ok := cache[name]; ok {
+		return rd.clone(), nil
+	}
+	rd, err := resolveIncludesUncached(r, name, depth, stack, cache)
+	if err != nil {
+		return nil, err
+	}
+	if cache != nil {
+		cache[name] = rd.clone()
+	}
+	return rd, nil
+}
+
+// clone copies the field table (the YAML nodes are shared, read-only).
+func (rd *rawDoc) clone() *rawDoc {
+	c := &rawDoc{file: rd.file, fields: make(map[string]field, len(rd.fields)), order: append([]string(nil), rd.order...)}
+	for k, v := range rd.fields {
+		c.fields[k] = v
+	}
+	return c
+}
+
+func resolveIncludesUncached(r fileReader, name string, depth int, stack []string, cache map[string]*rawDoc) (*rawDoc, error) {
 	for _, s := range stack {
 		if s == name {
 			return nil, fmt.Errorf("%s: include cycle: %s -> %s", r.display(stack[0]), strings.Join(displayAll(r, stack), " -> "), r.display(name))
@@ -377,7 +404,7 @@ func resolveIncludes(r fileReader, name string, depth int, stack []string) (*raw
 		if in == "" {
 			return nil, errAt(rd.file, inc.value, "include: empty file name")
 		}
-		parent, err := resolveIncludes(r, r.join(name, in), depth+1, append(stack, name))
+		parent, err := resolveIncludes(r, r.join(name, in), depth+1, append(stack, name), cache)
 		if err != nil {
 			return nil, fmt.Errorf("%s:%d: in include %q: %w", rd.file, inc.value.Line, in, err)
 		}

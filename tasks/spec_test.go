@@ -168,7 +168,7 @@ func TestGroupsTagsResolve(t *testing.T) {
 	}
 	_, err = c.Resolve([]string{"tx"})
 	wantErr(t, err, `unknown task or group "tx"`, "did you mean", "ta")
-	want := []string{"easy", "g1", "g2", "inline_t", "mano"}
+	want := []string{"easy", "g1", "g2", "inline_t", "ta"}
 	all := c.Names()
 	for _, w := range want {
 		found := false

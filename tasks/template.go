@@ -154,13 +154,60 @@ func compileGonja(src string) (t *Template, err error) {
 }
 
 func newEnvironment() *exec.Environment {
+	m := builtins.Methods
+	m.List = listMethods()
 	return &exec.Environment{
 		Context:           exec.EmptyContext().Update(builtins.GlobalFunctions).Update(builtins.GlobalVariables),
 		Filters:           builtins.Filters,
 		Tests:             builtins.Tests,
 		ControlStructures: builtins.ControlStructures,
-		Methods:           builtins.Methods,
+		Methods:           m,
 	}
+}
+
+// listMethods is gonja's list methods plus Python's list.index and
+// list.count, which lm-eval task YAMLs use (ARC:
+// "{{choices.label.index(answerKey)}}").
+func listMethods() *exec.MethodSet[[]any] {
+	ms := map[string]exec.Method[[]any]{}
+	for _, name := range []string{"append", "reverse", "copy"} {
+		if f, ok := builtins.Methods.List.Get(name); ok {
+			ms[name] = f
+		}
+	}
+	arg := func(args *exec.VarArgs) (*exec.Value, error) {
+		var x any
+		if err := args.Take(exec.PositionalArgument("x", nil, exec.AnyArgument(&x))); err != nil {
+			return nil, exec.ErrInvalidCall(err)
+		}
+		return exec.ToValue(x), nil
+	}
+	ms["index"] = func(self []any, _ *exec.Value, args *exec.VarArgs) (any, error) {
+		x, err := arg(args)
+		if err != nil {
+			return nil, err
+		}
+		for i, e := range self {
+			if exec.ToValue(e).EqualValueTo(x) {
+				return i, nil
+			}
+		}
+		return nil, fmt.Errorf("%s is not in list", pyStr(x.Interface()))
+	}
+	ms["count"] = func(self []any, _ *exec.Value, args *exec.VarArgs) (any, error) {
+		x, err := arg(args)
+		if err != nil {
+			return nil, err
+		}
+		n := 0
+		for _, e := range self {
+			if exec.ToValue(e).EqualValueTo(x) {
+				n++
+			}
+		}
+		return n, nil
+	}
+	return exec.NewMethodSet(ms)
 }
 
 // Source returns the template text.
