@@ -171,3 +171,40 @@ func TestBadTaskInput(t *testing.T) {
 		t.Errorf("good user task: exit %d\n%s%s", code, stdout, stderr)
 	}
 }
+
+// TestEngineBackend runs the harness on the built-in engine with a tiny
+// looped test checkpoint: an R sweep over a multiple-choice and a
+// generation task, the log-likelihoods of every R coming from one
+// per-depth request.
+func TestEngineBackend(t *testing.T) {
+	wd, _ := os.Getwd()
+	ckpt := filepath.Join(wd, "..", "..", "engine", "testdata", "golden", "ouro-f32")
+	if _, err := os.Stat(filepath.Join(ckpt, "config.json")); err != nil {
+		t.Skipf("no test checkpoint at %s: %v", ckpt, err)
+	}
+	dir := t.TempDir()
+	out := filepath.Join(dir, "run")
+	code, stdout, stderr := runMain(t, context.Background(), "run", "--model", "engine:"+ckpt, "--tasks", "mano_mc,mano", "--limit", "3",
+		"--R", "1,2", "--out", out, "--cache", filepath.Join(dir, "cache"), "--progress", "none", "--bootstrap", "50")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stderr, "scores every depth in one pass") {
+		t.Errorf("no per-depth note:\n%s", stderr)
+	}
+	var info harness.RunInfo
+	data, _ := os.ReadFile(filepath.Join(out, "run.json"))
+	json.Unmarshal(data, &info)
+	// mano_mc: 3 docs × 23 choices sent once at R=2 and read again for
+	// R=1; mano: 3 generations per R.
+	if info.Requests != 3*23+3*2 || info.CacheHits != 3*23 {
+		t.Errorf("%d requests, %d cache hits; want %d and %d", info.Requests, info.CacheHits, 3*23+3*2, 3*23)
+	}
+	if len(info.Models) != 1 || info.Models[0].Name != "engine_ouro-f32" || info.Models[0].Identity.Kind != "engine" || len(info.Models[0].Settings) != 2 {
+		t.Errorf("models in run.json: %+v", info.Models)
+	}
+	recs, _ := os.ReadFile(filepath.Join(out, "samples", "engine_ouro-f32", "mano.jsonl"))
+	if n := strings.Count(string(recs), "\n"); n != 6 || !strings.Contains(string(recs), `"mean_steps"`) {
+		t.Errorf("mano records: %d lines, mean_steps present: %v", n, strings.Contains(string(recs), `"mean_steps"`))
+	}
+}
