@@ -293,6 +293,20 @@ func mmluProDoc(d Doc) (Doc, error) {
 	}
 	out["answer"] = string(rune('A' + idx))
 	out["answer_index"] = int64(idx)
+	// lm-eval's format_cot_example option lines: "A. opt\n" per option,
+	// each option stripped.
+	var b strings.Builder
+	for i, o := range opts {
+		s, ok := o.(string)
+		if !ok {
+			return nil, fmt.Errorf("options[%d] is %s, not a string", i, pyStr(o))
+		}
+		b.WriteByte(byte('A' + i))
+		b.WriteString(". ")
+		b.WriteString(pyStripSpace(s))
+		b.WriteByte('\n')
+	}
+	out["options_text"] = b.String()
 	if _, ok := out["cot_content"]; !ok {
 		out["cot_content"] = ""
 	}
