@@ -45,6 +45,7 @@ type goldenFile struct {
 	Greedy         []goldenGreedy     `json:"greedy"`
 	LogLikelihood  []goldenLL         `json:"loglikelihood"`
 	Rolling        []goldenRolling    `json:"rolling"`
+	GreedyQ        []goldenGreedyQ    `json:"greedy_q"`
 	ToleranceStudy map[string]float64 `json:"tolerance_study"`
 }
 
@@ -82,6 +83,17 @@ type goldenGreedy struct {
 	MaxNewTokens int       `json:"max_new_tokens"`
 	IDs          []int     `json:"ids"`
 	LogProbs     []float64 `json:"logprobs"`
+	Margin       []float64 `json:"margin"`
+	Stopped      string    `json:"stopped"`
+}
+
+type goldenGreedyQ struct {
+	Prompt       string    `json:"prompt"`
+	R            int       `json:"R"`
+	Q            float64   `json:"q"`
+	MaxNewTokens int       `json:"max_new_tokens"`
+	IDs          []int     `json:"ids"`
+	Steps        []int     `json:"steps"`
 	Margin       []float64 `json:"margin"`
 	Stopped      string    `json:"stopped"`
 }
@@ -895,6 +907,33 @@ func TestGoldenRolling(t *testing.T) {
 					t.Errorf("%s rolling %s/%d depth %d: (%.7g, greedy %v), reference (%.7g, greedy %v)",
 						g.Checkpoint, r.Prompt, r.MaxLength, d+1, got.LogProb, got.IsGreedy, want.LogProb, want.IsGreedy)
 				}
+			}
+		}
+	})
+}
+
+// TestGoldenGreedyQExit checks greedy generation under adaptive exit by
+// selection (GenerateOptions.Q): the same tokens as the reference, each
+// chosen from the same recurrent step (Generation.Steps).
+func TestGoldenGreedyQExit(t *testing.T) {
+	forEachModel(t, true, func(t *testing.T, g *goldenFile, m *engine.Model, tol tolerances) {
+		if !g.Looped {
+			t.Skip("dense model")
+		}
+		prompts := map[string][]int{}
+		for _, p := range g.Prompts {
+			prompts[p.Name] = p.IDs
+		}
+		for _, gq := range g.GreedyQ {
+			q := gq.Q
+			gen, err := m.Generate(context.Background(), prompts[gq.Prompt], engine.GenerateOptions{
+				MaxTokens: len(gq.IDs), StopIDs: []int{}, R: gq.R, Q: &q})
+			if err != nil {
+				t.Fatalf("Generate(%s, R=%d, q=%g): %v", gq.Prompt, gq.R, q, err)
+			}
+			if !slices.Equal(gen.IDs, gq.IDs) || !slices.Equal(gen.Steps, gq.Steps) {
+				t.Errorf("%s: greedy Q-exit continuation of %s (R=%d, q=%g):\n engine    %v steps %v\n reference %v steps %v",
+					g.Checkpoint, gq.Prompt, gq.R, q, gen.IDs, gen.Steps, gq.IDs, gq.Steps)
 			}
 		}
 	})

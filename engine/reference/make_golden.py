@@ -357,6 +357,39 @@ def greedy(model, ids, R, n):
     return toks, lps, margins, False
 
 
+def greedy_q(model, ids, R, q, n):
+    """Greedy decoding under adaptive exit by selection (HF exit_threshold q): each token is the
+    argmax of the first step whose exit CDF at the last position reaches q (else step R). Stops
+    before a near-tie (top-2 gap < MIN_MARGIN), a CDF within 1e-4 of q, or an EOS id.
+    Returns (tokens, steps, margins, stopped)."""
+    cache = ref.Cache()
+    states = model.forward(ids, cache, R)
+    toks, steps, margins = [], [], []
+    for _ in range(n):
+        lams = [model.gate(h[-1:]) for h in states]
+        cdf = torch.cumsum(ref.exit_pdf(lams), dim=-1)[0]
+        step = R
+        for t in range(R - 1):
+            if abs(float(cdf[t]) - q) < 1e-4:
+                return toks, steps, margins, "q-margin"
+            if float(cdf[t]) >= q:
+                step = t + 1
+                break
+        lp = model.logprobs(states[step - 1][-1:])[0]
+        top = torch.topk(lp, 2)
+        tok = int(top.indices[0])
+        margin = float(top.values[0] - top.values[1])
+        if margin < MIN_MARGIN:
+            return toks, steps, margins, "margin"
+        if tok in (0, 2):
+            return toks, steps, margins, "eos"
+        toks.append(tok)
+        steps.append(step)
+        margins.append(margin)
+        states = model.forward([tok], cache, R)
+    return toks, steps, margins, None
+
+
 def check_cached_equals_full(model, ids, gen, gen_lps, R, name):
     """The cached decode must agree with a full recomputation of prompt + continuation."""
     if not gen:
@@ -430,7 +463,7 @@ def exit_rows(lams, R):
     return [[r7(v) for v in row] for row in pdf.tolist()]
 
 
-def golden_for(name, cfg, tensors_dtype, prompts, greedy_runs, ll_pairs, full_vocab, rolling_runs):
+def golden_for(name, cfg, tensors_dtype, prompts, greedy_runs, ll_pairs, full_vocab, rolling_runs, greedy_q_runs):
     d = os.path.join(OUT, name)
     cfg_read, tensors = ref.load_checkpoint(d)
     assert cfg_read == cfg
@@ -552,6 +585,20 @@ def golden_for(name, cfg, tensors_dtype, prompts, greedy_runs, ll_pairs, full_vo
         if len(toks) < GREEDY_TOKENS:
             g["stopped"] = "eos" if eos else "margin"
         out["greedy"].append(g)
+    if looped:
+        out["greedy_q"] = []
+        for pname, R, q in greedy_q_runs:
+            toks, steps, margins, stopped = greedy_q(model, byname[pname], R, q, GREEDY_TOKENS)
+            if len(toks) < 4:
+                print(f"{name}: greedy Q-exit run ({pname}, R={R}, q={q}) dropped after {len(toks)} tokens ({stopped})")
+                continue
+            g = {"prompt": pname, "R": R, "q": q, "max_new_tokens": GREEDY_TOKENS, "ids": toks,
+                 "steps": steps, "margin": [r7(v) for v in margins]}
+            if stopped:
+                g["stopped"] = stopped
+            out["greedy_q"].append(g)
+        if not out["greedy_q"]:
+            raise SystemExit(f"{name}: no usable greedy Q-exit run")
     missing = {R for _, R in greedy_runs} - {g["R"] for g in out["greedy"]}
     if missing:
         raise SystemExit(f"{name}: no usable greedy run at R={sorted(missing)}")
@@ -646,6 +693,7 @@ def main():
             prompts = [("text", SMALL_TEXT, stok.encode(SMALL_TEXT)), ("random", None, p1), ("single", None, [single]),
                        ("long", None, plong)]
             greedy_runs = [(pn, R) for pn in ("text", "random", "single") for R in Rs]
+            greedy_q_runs = [(pn, T, q) for pn in ("text", "random") for q in Q_VALUES] if T else []
             ll = [(p1[:5], p1[5:], Rll, None), ([single], g, Rll, None), (p1[:1], p1[1:], Rll, None),
                   (plong[:100], plong[100:], Rll, None)]
             if T:
@@ -655,6 +703,7 @@ def main():
         else:
             prompts = [(pn, t, otok.encode(t)) for pn, t in OURO_TEXTS]
             greedy_runs = [("capital", 4), ("chat", 4), ("capital", 6), ("code", 6)]
+            greedy_q_runs = [(pn, 4, q) for pn in ("capital", "chat") for q in Q_VALUES]
             ll = []
             for c, x in OURO_LL:
                 whole = otok.encode(c + x)
@@ -663,7 +712,7 @@ def main():
                 ll.append((ce, whole[len(ce):], 4, (c, x)))
             full = False
             rolling_runs = [("code", 8, 4)]
-        worst, study = golden_for(name, cfg, dts, prompts, greedy_runs, ll, full, rolling_runs)
+        worst, study = golden_for(name, cfg, dts, prompts, greedy_runs, ll, full, rolling_runs, greedy_q_runs)
         msg = f"{name}: written; cached-vs-full max |Δ| {worst:.2e}"
         if study:
             msg += "; " + ", ".join(f"{k}={v:.2e}" for k, v in study.items())
