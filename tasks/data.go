@@ -19,6 +19,10 @@ import (
 	"github.com/parquet-go/parquet-go"
 )
 
+// ErrDataNotFound is wrapped by Load errors meaning "the dataset's files are
+// not on this machine" (as opposed to files that exist but are malformed).
+var ErrDataNotFound = errors.New("dataset files not found")
+
 // Doc is one dataset row: the fields templates refer to. Values are
 // string, int64, float64, bool, nil, []any and map[string]any (JSON
 // integers stay integers, as in Python).
@@ -468,9 +472,9 @@ func (t *Task) splitFiles(split string, opt LoadOptions) ([]string, error) {
 		hint = fmt.Sprintf("; no data dir is set: use --data-dir DIR holding %s/%s.jsonl (or .json/.csv/.tsv/.parquet), or give data_files", s.DatasetPath, split)
 	}
 	if len(tried) == 0 {
-		return nil, fmt.Errorf("dataset %s is not available locally%s", s.DatasetPath, hint)
+		return nil, fmt.Errorf("%w: dataset %s is not available locally%s", ErrDataNotFound, s.DatasetPath, hint)
 	}
-	return nil, fmt.Errorf("no files for split %q of dataset %s (looked for %s)%s", split, s.DatasetPath, strings.Join(tried, ", "), hint)
+	return nil, fmt.Errorf("%w: no files for split %q of dataset %s (looked for %s)%s", ErrDataNotFound, split, s.DatasetPath, strings.Join(tried, ", "), hint)
 }
 
 // locate resolves a data file path: absolute; relative to the task file's
@@ -493,7 +497,7 @@ func (t *Task) locate(f string, opt LoadOptions) (string, error) {
 		}
 	}
 	if len(cands) == 0 {
-		return "", fmt.Errorf("data file %s: relative path but no data dir (--data-dir) set", f)
+		return "", fmt.Errorf("%w: data file %s: relative path but no data dir (--data-dir) set", ErrDataNotFound, f)
 	}
-	return "", fmt.Errorf("data file %s not found (looked in %s)", f, strings.Join(cands, ", "))
+	return "", fmt.Errorf("%w: data file %s not found (looked in %s)", ErrDataNotFound, f, strings.Join(cands, ", "))
 }

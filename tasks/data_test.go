@@ -325,3 +325,51 @@ func TestCSVTypingKeepsText(t *testing.T) {
 		t.Errorf("got %#v\nwant %#v", docs, want)
 	}
 }
+
+// TestBuiltinTasksBuild loads every built-in task whose data is available
+// (procedural ones always; file-based ones from ../shared/data when present)
+// and renders its first documents: the embedded YAMLs and this package must
+// agree.
+func TestBuiltinTasksBuild(t *testing.T) {
+	c, err := LoadCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dataDir := ""
+	if wd, err := os.Getwd(); err == nil {
+		p := filepath.Join(wd, "..", "..", "shared", "data")
+		if _, err := os.Stat(p); err == nil {
+			dataDir = p
+		}
+	}
+	built := 0
+	for _, e := range c.List() {
+		if e.Kind != "task" {
+			continue
+		}
+		task, _ := c.Task(e.Name)
+		d, err := task.Load(t.Context(), LoadOptions{DataDir: dataDir})
+		if errors.Is(err, ErrDataNotFound) {
+			t.Logf("%s: data not available: skipped", e.Name)
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", e.Name, err)
+			continue
+		}
+		for i := 0; i < len(d.Docs) && i < 10; i++ {
+			s, err := d.Build(i, DefaultFewshotSeed)
+			if err != nil {
+				t.Errorf("%s: %v", e.Name, err)
+				break
+			}
+			if len(s.Requests) == 0 {
+				t.Errorf("%s doc %d: no requests", e.Name, i)
+			}
+		}
+		built++
+	}
+	if built < 6 {
+		t.Errorf("only %d built-in tasks built", built)
+	}
+}
