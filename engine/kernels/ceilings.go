@@ -42,10 +42,15 @@ func MeasureCompute(p Probe, threads, trials int, d time.Duration) (float64, err
 	} else if p != ProbeFMA {
 		return 0, errors.New("kernels: not a compute probe: " + string(p))
 	}
-	// Calibrate: calls per thread for about d.
-	t0 := time.Now()
-	chunk()
-	per := max(time.Since(t0), time.Microsecond)
+	// Calibrate: calls per thread for about d (fastest of three calls, so
+	// a descheduled call does not shorten the trials).
+	per := time.Hour
+	for range 3 {
+		t0 := time.Now()
+		chunk()
+		per = min(per, time.Since(t0))
+	}
+	per = max(per, time.Microsecond)
 	calls := max(1, int(d/per))
 	best := 0.0
 	for range max(1, trials) {
