@@ -361,7 +361,7 @@ dataset_path: json
 data_files: {test: test.jsonl}
 test_split: test
 fewshot_split: test
-doc_to_text: "Q: {{q}}\nA:"
+doc_to_text: "Q: {{ q | trim }}\nA:"
 doc_to_target: "{{a}}"
 num_fewshot: 3
 `,
@@ -414,7 +414,7 @@ func TestFewshotConfig(t *testing.T) {
 dataset_path: json
 data_files: {test: t.jsonl}
 test_split: test
-doc_to_text: "Q: {{q}}\nA:"
+doc_to_text: "Q: {{ q | trim }}\nA:"
 doc_to_target: "{{a}}"
 target_delimiter: ""
 num_fewshot: 2
