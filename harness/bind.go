@@ -126,7 +126,7 @@ func (m weightedMetric) Weight(in *ScoreInput) (float64, error) { return m.w.Wei
 
 func toScoring(in *ScoreInput) *scoring.Input {
 	return &scoring.Input{
-		OutputType: in.OutputType, Filtered: in.Filtered, Raw: in.Raw, Gold: in.Gold,
+		OutputType: in.OutputType, Filtered: in.Filtered, Raw: in.Raw, Gold: in.Gold, GoldTexts: in.GoldTexts,
 		GoldIndex: in.GoldIndex, Golds: in.Golds, Choices: in.Choices,
 		LogLikelihoods: in.LogLikelihoods, IsGreedy: in.IsGreedy, Tokens: in.Tokens,
 		RollingBytes: in.RollingBytes, RollingWords: in.RollingWords,
@@ -143,7 +143,7 @@ func (d dataset) Build(i int, seed uint64) (*Sample, error) {
 		return nil, err
 	}
 	out := &Sample{
-		DocID: s.DocID, Doc: s.Doc, Prompt: s.Prompt, Target: s.Target, GoldIndex: s.GoldIndex,
+		DocID: s.DocID, Doc: s.Doc, Prompt: s.Prompt, Target: s.Target, Targets: s.Targets, GoldIndex: s.GoldIndex,
 		Golds: s.Golds, Choices: s.Choices, Breakdown: s.Breakdown,
 		Requests: make([]Request, len(s.Requests)),
 	}

@@ -33,6 +33,7 @@ type Sample struct {
 	Doc       map[string]any
 	Prompt    string
 	Target    string
+	Targets   []string // every acceptable gold text, when the task gives several
 	GoldIndex int
 	Golds     []int
 	Choices   []string
@@ -89,6 +90,7 @@ type ScoreInput struct {
 	Filtered       []string
 	Raw            []string
 	Gold           string
+	GoldTexts      []string
 	GoldIndex      int
 	Golds          []int
 	Choices        []string

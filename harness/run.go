@@ -768,7 +768,7 @@ func (r *runner) evalDoc(ctx context.Context, m *model, t *Task, td *taskData, i
 		rec.GoldIndex = &gi
 	}
 	out := docOutcome{breakdown: smp.Breakdown}
-	in := &ScoreInput{OutputType: t.OutputType, Gold: smp.Target, GoldIndex: smp.GoldIndex, Golds: smp.Golds, Choices: smp.Choices}
+	in := &ScoreInput{OutputType: t.OutputType, Gold: smp.Target, GoldTexts: smp.Targets, GoldIndex: smp.GoldIndex, Golds: smp.Golds, Choices: smp.Choices}
 	if t.OutputType != "generate_until" {
 		in.LogLikelihoods = make([]float64, 0, len(smp.Requests))
 		in.IsGreedy = make([]bool, 0, len(smp.Requests))

@@ -58,6 +58,7 @@ type Input struct {
 	Filtered       []string  // filtered responses (generate_until)
 	Raw            []string  // raw responses
 	Gold           string    // gold text (generate_until), gold choice text (mc)
+	GoldTexts      []string  // every acceptable gold text when doc_to_target yields a list (generate_until); Gold is the first
 	GoldIndex      int       // multiple_choice gold index
 	Golds          []int     // several gold indices (rare), else nil
 	Choices        []string  // multiple_choice choices, without the target delimiter
@@ -429,6 +430,19 @@ func buildExactMatch(a *args, outputType string) (scorer, error) {
 	return func(in *Input) (float64, error) {
 		if len(in.Filtered) == 0 {
 			return 0, fmt.Errorf("exact_match: no filtered response")
+		}
+		if len(in.GoldTexts) > 0 {
+			// lm-eval (multiple targets): correct when any gold matches.
+			for _, g := range in.GoldTexts {
+				ok, err := m.Match(in.Filtered[0], g)
+				if err != nil {
+					return 0, err
+				}
+				if ok {
+					return 1, nil
+				}
+			}
+			return 0, nil
 		}
 		ok, err := m.Match(in.Filtered[0], in.Gold)
 		return b2f(ok), err

@@ -38,6 +38,23 @@ func TestExactMatchGSM8K(t *testing.T) {
 	}
 }
 
+func TestExactMatchMultipleTargets(t *testing.T) {
+	m := mustMetric(t, MetricSpec{Metric: "exact_match", Kwargs: map[string]any{"ignore_case": true}}, GenerateUntil)
+	golds := []string{"Paris", "paris, france", "PARIS FR"}
+	cases := []struct {
+		pred string
+		want float64
+	}{
+		{"paris", 1}, {"Paris, France", 1}, {"paris fr", 1}, {"london", 0}, {Invalid, 0},
+	}
+	for _, c := range cases {
+		got, err := m.Score(&Input{OutputType: GenerateUntil, Filtered: []string{c.pred}, Gold: golds[0], GoldTexts: golds})
+		if err != nil || got != c.want {
+			t.Errorf("exact_match(%q, any of %q) = %v, %v; want %v", c.pred, golds, got, err, c.want)
+		}
+	}
+}
+
 func TestExactMatchOrder(t *testing.T) {
 	// The ignore-regex runs before lowercasing: a case-sensitive regex
 	// does not remove "ABC" even though ignore_case is set.
