@@ -41,6 +41,7 @@ func commands() []command {
 		{"run", "evaluate one model on tasks: run --model SPEC --tasks a,b", runCmd},
 		{"sweep", "run a sweep config: sweep CONFIG.yaml", sweepCmd},
 		{"tasks", "list, show or dump tasks: tasks list|show NAME|dump TASK", tasksCmd},
+		{"rescore", "grade recorded generations: rescore --task T --responses FILE.jsonl [--out DIR]", rescoreCmd},
 		{"bench", "same-run ceilings, then kernels or a model against them: bench kernels|model [--json]", benchCmd},
 		{"inspect", "per-loop logit lens: inspect --model DIR (--prompt TEXT | --ids 1,2,3) [--steps R] [--top-k K] [--json]", inspectCmd},
 	}
