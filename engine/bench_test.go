@@ -12,6 +12,8 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/ouroeval/ouroeval/internal/shareddata"
+
 	"github.com/ouroeval/ouroeval/engine/enginetest"
 	"github.com/ouroeval/ouroeval/engine/kernels"
 	"github.com/ouroeval/ouroeval/engine/safetensors"
@@ -19,17 +21,8 @@ import (
 
 // sharedData returns ../shared/data relative to the module root, or "".
 func sharedData() string {
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "data")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
+	d, _ := shareddata.Dir()
+	return d
 }
 
 // memFS serves files from memory without copying (fs.ReadFileFS), so a

@@ -8,31 +8,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ouroeval/ouroeval/internal/shareddata"
+
 	"github.com/ouroeval/ouroeval/scoring/mathgrade"
 )
 
 // sharedData returns ../shared/data relative to the module root, or skips.
 func sharedData(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("go.mod not found; cannot locate ../shared/data")
-		}
-		dir = parent
-	}
-	data := filepath.Join(dir, "..", "shared", "data")
-	if _, err := os.Stat(data); err != nil {
-		t.Skipf("shared data not available at %s (only present on the development machine)", data)
-	}
-	return data
+	return shareddata.Path(t)
 }
 
 func readJSONL(t *testing.T, path string, each func(line int, row map[string]any)) {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ouroeval/ouroeval/internal/shareddata"
 )
 
 // fixedNow is the clock testdata/gen_expected.py uses.
@@ -16,21 +18,11 @@ func fixedNow() time.Time { return time.Date(2026, 11, 29, 15, 4, 5, 0, time.UTC
 // root, or "" when it is absent.
 func sharedTokenizers(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	d, err := shareddata.Dir()
 	if err != nil {
-		t.Fatal(err)
+		return ""
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
-	d := filepath.Join(dir, "..", "shared", "data", "tokenizers")
+	d = filepath.Join(d, "tokenizers")
 	if _, err := os.Stat(d); err != nil {
 		return ""
 	}

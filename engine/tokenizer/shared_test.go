@@ -1,33 +1,24 @@
 package tokenizer
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/ouroeval/ouroeval/internal/shareddata"
 )
 
 // findSharedDir returns ../shared/data/tokenizers relative to the module
 // root, or an error saying why it is unavailable.
 func findSharedDir() (string, error) {
-	dir, err := os.Getwd()
+	d, err := shareddata.Dir()
 	if err != nil {
 		return "", err
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	d := filepath.Join(dir, "..", "shared", "data", "tokenizers")
+	d = filepath.Join(d, "tokenizers")
 	if _, err := os.Stat(d); err != nil {
 		return "", err
 	}
