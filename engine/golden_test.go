@@ -26,6 +26,7 @@ import (
 	"github.com/ouroeval/ouroeval/engine"
 	"github.com/ouroeval/ouroeval/engine/kernels"
 	"github.com/ouroeval/ouroeval/engine/tokenizer"
+	"github.com/ouroeval/ouroeval/internal/shareddata"
 )
 
 const goldenDir = "testdata/golden"
@@ -676,25 +677,15 @@ func TestGoldenHFBF16Distance(t *testing.T) {
 	})
 }
 
-// ouroTokenizerPath returns ../shared/data/tokenizers/ouro-1.4B/tokenizer.json
-// (relative to the module root), or "" when it is absent.
+// ouroTokenizerPath returns ../shared/data/tokenizers/ouro-1.4B/tokenizer.json,
+// or "" when the shared data is absent (a fresh clone).
 func ouroTokenizerPath(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	dir, err := shareddata.Dir()
 	if err != nil {
-		t.Fatal(err)
+		return ""
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
-	path := filepath.Join(filepath.Dir(dir), "shared", "data", "tokenizers", "ouro-1.4B", "tokenizer.json")
+	path := filepath.Join(dir, "tokenizers", "ouro-1.4B", "tokenizer.json")
 	if _, err := os.Stat(path); err != nil {
 		return ""
 	}
