@@ -478,3 +478,37 @@ func TestBenchSuites(t *testing.T) {
 		}
 	}
 }
+
+// TestBenchDataDeclarations checks every benchmark's metadata.source and
+// metadata.files parse (no data needed).
+func TestBenchDataDeclarations(t *testing.T) {
+	c := catalog(t)
+	withFiles := 0
+	for _, task := range benchTasks(t, c) {
+		src, ok, err := task.DataSource()
+		if err != nil || !ok || src.Dataset == "" || !strings.Contains(src.Dataset, "/") {
+			t.Errorf("task %s: source %+v, %v, %v", task.Name, src, ok, err)
+		}
+		files, err := task.DataFiles()
+		if err != nil {
+			t.Error(err)
+		}
+		if len(files) > 0 {
+			withFiles++
+		}
+		for _, f := range files {
+			found := false
+			for _, dfs := range task.Spec.DataFiles {
+				for _, df := range dfs {
+					found = found || df == f.Path
+				}
+			}
+			if !found {
+				t.Errorf("task %s: declared file %s is not in data_files", task.Name, f.Path)
+			}
+		}
+	}
+	if withFiles < 90 {
+		t.Errorf("only %d tasks declare files", withFiles)
+	}
+}

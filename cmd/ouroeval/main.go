@@ -42,6 +42,7 @@ func commands() []command {
 		{"sweep", "run a sweep config: sweep CONFIG.yaml", sweepCmd},
 		{"tasks", "list, show or dump tasks: tasks list|show NAME|dump TASK", tasksCmd},
 		{"rescore", "grade recorded generations: rescore --task T --responses FILE.jsonl [--out DIR]", rescoreCmd},
+		{"data", "fetch or check benchmark files: data pull|verify TASK... [--data-dir DIR]", dataCmd},
 		{"bench", "same-run ceilings, then kernels or a model against them: bench kernels|model [--json]", benchCmd},
 		{"inspect", "per-loop logit lens: inspect --model DIR (--prompt TEXT | --ids 1,2,3) [--steps R] [--top-k K] [--json]", inspectCmd},
 	}
