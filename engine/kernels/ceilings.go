@@ -33,6 +33,11 @@ func (p Probe) Unit() string {
 // ceiling (ProbeFMA or ProbeBF16) with threads goroutines running at once,
 // each for about d.
 func MeasureCompute(p Probe, threads, trials int, d time.Duration) (float64, error) {
+	return MeasureComputeClock(p, threads, trials, d, Wall)
+}
+
+// MeasureComputeClock is MeasureCompute timed on clock c.
+func MeasureComputeClock(p Probe, threads, trials int, d time.Duration, c Clock) (float64, error) {
 	if !haveProbes() {
 		return 0, ErrNoProbes
 	}
@@ -54,7 +59,7 @@ func MeasureCompute(p Probe, threads, trials int, d time.Duration) (float64, err
 	calls := max(1, int(d/per))
 	best := 0.0
 	for range max(1, trials) {
-		rate := parallel(threads, func(int) float64 {
+		rate := parallel(threads, c, func(int) float64 {
 			var f float64
 			for range calls {
 				f += chunk()
@@ -72,6 +77,11 @@ func MeasureCompute(p Probe, threads, trials int, d time.Duration) (float64, err
 // two access patterns, one sequential stream per thread and eight
 // interleaved streams per thread, and the faster counts.
 func MeasureRead(buf []byte, threads, reps, trials int) (float64, error) {
+	return MeasureReadClock(buf, threads, reps, trials, Wall)
+}
+
+// MeasureReadClock is MeasureRead timed on clock c.
+func MeasureReadClock(buf []byte, threads, reps, trials int, c Clock) (float64, error) {
 	if !haveProbes() {
 		return 0, ErrNoProbes
 	}
@@ -83,7 +93,7 @@ func MeasureRead(buf []byte, threads, reps, trials int) (float64, error) {
 	best := 0.0
 	for range max(1, trials) {
 		for _, read := range []func([]byte) float64{readSlice, readSlice8} {
-			rate := parallel(threads, func(t int) float64 {
+			rate := parallel(threads, c, func(t int) float64 {
 				var b float64
 				for range max(1, reps) {
 					b += read(buf[t*share : (t+1)*share])
@@ -97,8 +107,8 @@ func MeasureRead(buf []byte, threads, reps, trials int) (float64, error) {
 }
 
 // parallel runs work on threads goroutines locked to OS threads, started
-// together, and returns the summed work per second of wall time.
-func parallel(threads int, work func(thread int) float64) float64 {
+// together, and returns the summed work per second of clock c.
+func parallel(threads int, c Clock, work func(thread int) float64) float64 {
 	threads = max(1, threads)
 	var ready, done sync.WaitGroup
 	start := make(chan struct{})
@@ -116,10 +126,10 @@ func parallel(threads int, work func(thread int) float64) float64 {
 		}()
 	}
 	ready.Wait()
-	t0 := time.Now()
+	t0 := now()
 	close(start)
 	done.Wait()
-	el := time.Since(t0).Seconds()
+	el := t0.since(c, threads)
 	var sum float64
 	for _, v := range total {
 		sum += v

@@ -35,6 +35,8 @@ type BenchOptions struct {
 	StreamBytes int
 	// MinTime is the minimum duration of one trial; 0 means 200ms.
 	MinTime time.Duration
+	// Clock times kernels and ceilings alike (Wall or CPU).
+	Clock Clock
 }
 
 func (o *BenchOptions) defaults() {
@@ -63,19 +65,19 @@ type Ceilings struct {
 // Measure measures (or, when c already holds figures, re-measures
 // and keeps the best of) every ceiling. Taking the best over repeated
 // measurements keeps the ratios conservative on a noisy machine.
-func (c *Ceilings) Measure(ctx context.Context, threads, trials int, stream []byte, d time.Duration) error {
+func (c *Ceilings) Measure(ctx context.Context, threads, trials int, stream []byte, d time.Duration, clk Clock) error {
 	c.Threads = threads
 	type m struct {
 		dst *float64
 		f   func() (float64, error)
 	}
 	for _, x := range []m{
-		{&c.FMA1, func() (float64, error) { return MeasureCompute(ProbeFMA, 1, trials, d) }},
-		{&c.FMAAll, func() (float64, error) { return MeasureCompute(ProbeFMA, threads, trials, d) }},
-		{&c.BF161, func() (float64, error) { return MeasureCompute(ProbeBF16, 1, trials, d) }},
-		{&c.BF16All, func() (float64, error) { return MeasureCompute(ProbeBF16, threads, trials, d) }},
-		{&c.Read1, func() (float64, error) { return MeasureRead(stream, 1, 1, trials) }},
-		{&c.ReadAll, func() (float64, error) { return MeasureRead(stream, threads, 1, trials) }},
+		{&c.FMA1, func() (float64, error) { return MeasureComputeClock(ProbeFMA, 1, trials, d, clk) }},
+		{&c.FMAAll, func() (float64, error) { return MeasureComputeClock(ProbeFMA, threads, trials, d, clk) }},
+		{&c.BF161, func() (float64, error) { return MeasureComputeClock(ProbeBF16, 1, trials, d, clk) }},
+		{&c.BF16All, func() (float64, error) { return MeasureComputeClock(ProbeBF16, threads, trials, d, clk) }},
+		{&c.Read1, func() (float64, error) { return MeasureReadClock(stream, 1, 1, trials, clk) }},
+		{&c.ReadAll, func() (float64, error) { return MeasureReadClock(stream, threads, 1, trials, clk) }},
 	} {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -108,9 +110,12 @@ type KernelCase struct {
 	// Path, when set, runs the case on that kernel path instead of the
 	// benchmarked one (skipped where it cannot run).
 	Path  string
-	Probe Probe   // the ceiling it is judged against (all threads)
-	Work  float64 // FLOPs or bytes per Run
-	Setup func(k Kernels, streamBytes int) (run func(), free func())
+	Probe Probe // the ceiling it is judged against (all threads)
+	// Serial marks kernels that run on the caller's goroutine only
+	// (element-wise), so the CPU clock divides by one thread.
+	Serial bool
+	Work   float64 // FLOPs or bytes per Run
+	Setup  func(k Kernels, streamBytes int) (run func(), free func())
 }
 
 // bf16Rand fills a bf16 slice with cheap pseudo-random normal-ish values
@@ -210,26 +215,26 @@ func KernelCases(streamBytes int) []KernelCase {
 		gv(withPath(gemvCase("gemv-bf16/M1_K4096", BF16, 1), "avx512-exact"), 2),
 		gv(gemvCase("gemv-bf16/M4_K4096", BF16, 4), 2),
 		gv(gemvCase("gemv-f32/M1_K4096", F32, 1), 4),
-		{Name: el("rmsnorm"), Probe: ProbeReadB, Work: 8 * fb /* read x, write out */, Setup: func(k Kernels, _ int) (func(), func()) {
+		{Name: el("rmsnorm"), Probe: ProbeReadB, Serial: true, Work: 8 * fb /* read x, write out */, Setup: func(k Kernels, _ int) (func(), func()) {
 			x, w, o := make([]float32, big), make([]float32, 4096), make([]float32, big)
 			f32Rand(x, 5)
 			f32Rand(w, 6)
 			return func() { k.RMSNorm(o, x, w, 1e-6) }, func() {}
 		}},
-		{Name: el("silumul"), Probe: ProbeReadB, Work: 12 * fb /* read gate, up; write out */, Setup: func(k Kernels, _ int) (func(), func()) {
+		{Name: el("silumul"), Probe: ProbeReadB, Serial: true, Work: 12 * fb /* read gate, up; write out */, Setup: func(k Kernels, _ int) (func(), func()) {
 			g, u := make([]float32, big), make([]float32, big)
 			f32Rand(g, 7)
 			f32Rand(u, 8)
 			o := make([]float32, big)
 			return func() { k.SiLUMul(o, g, u) }, func() {}
 		}},
-		{Name: el("add"), Probe: ProbeReadB, Work: 12 * fb /* read dst, src; write dst */, Setup: func(k Kernels, _ int) (func(), func()) {
+		{Name: el("add"), Probe: ProbeReadB, Serial: true, Work: 12 * fb /* read dst, src; write dst */, Setup: func(k Kernels, _ int) (func(), func()) {
 			d, s := make([]float32, big), make([]float32, big)
 			f32Rand(d, 9)
 			f32Rand(s, 10)
 			return func() { k.Add(d, s) }, func() {}
 		}},
-		{Name: el("softmax"), Probe: ProbeReadB, Work: 20 * fb /* max, exp+sum, scale passes */, Setup: func(k Kernels, _ int) (func(), func()) {
+		{Name: el("softmax"), Probe: ProbeReadB, Serial: true, Work: 20 * fb /* max, exp+sum, scale passes */, Setup: func(k Kernels, _ int) (func(), func()) {
 			x := make([]float32, big)
 			f32Rand(x, 11)
 			return func() { k.Softmax(x) }, func() {}
@@ -255,18 +260,19 @@ func KernelCases(streamBytes int) []KernelCase {
 	return cases
 }
 
-// TimeBest runs run repeatedly for at least d per trial and returns the
-// best rate in work units per second (run should be warmed up first).
-func TimeBest(run func(), work float64, trials int, d time.Duration) float64 {
+// TimeBest runs run repeatedly for at least d of wall time per trial and
+// returns the best rate in work units per second of clock c, for work
+// spread over threads threads (run should be warmed up first).
+func TimeBest(run func(), work float64, trials int, d time.Duration, c Clock, threads int) float64 {
 	best := 0.0
 	for range max(1, trials) {
 		n := 0
-		t0 := time.Now()
-		for n == 0 || time.Since(t0) < d {
+		t0 := now()
+		for n == 0 || time.Since(t0.wall) < d {
 			run()
 			n++
 		}
-		best = max(best, work*float64(n)/time.Since(t0).Seconds())
+		best = max(best, work*float64(n)/t0.since(c, threads))
 	}
 	return best
 }
@@ -290,7 +296,7 @@ func BenchKernels(ctx context.Context, o BenchOptions, report func(BenchResult))
 		stream[i] = byte(i >> 12) // fault the pages in
 	}
 	var c Ceilings
-	if err := c.Measure(ctx, o.Threads, o.Trials, stream, o.MinTime); err != nil {
+	if err := c.Measure(ctx, o.Threads, o.Trials, stream, o.MinTime, o.Clock); err != nil {
 		return nil, err
 	}
 	var out []BenchResult
@@ -305,9 +311,9 @@ func BenchKernels(ctx context.Context, o BenchOptions, report func(BenchResult))
 	}
 	probe := func(p Probe) (float64, error) {
 		if p == ProbeReadB {
-			return MeasureRead(stream, o.Threads, 1, 1)
+			return MeasureReadClock(stream, o.Threads, 1, 1, o.Clock)
 		}
-		return MeasureCompute(p, o.Threads, 1, o.MinTime)
+		return MeasureComputeClock(p, o.Threads, 1, o.MinTime, o.Clock)
 	}
 	for _, kc := range KernelCases(o.StreamBytes) {
 		if err := ctx.Err(); err != nil {
@@ -328,7 +334,11 @@ func BenchKernels(ctx context.Context, o BenchOptions, report func(BenchResult))
 				return nil, err
 			}
 			bestC = max(bestC, cv)
-			bestK = max(bestK, TimeBest(run, kc.Work, 1, o.MinTime)/1e9)
+			th := o.Threads
+			if kc.Serial {
+				th = 1
+			}
+			bestK = max(bestK, TimeBest(run, kc.Work, 1, o.MinTime, o.Clock, th)/1e9)
 		}
 		free()
 		if kk != k {
