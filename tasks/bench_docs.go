@@ -58,7 +58,11 @@ func letterIndex(v any, n int) (int, error) {
 			return i, nil
 		}
 	}
-	return 0, fmt.Errorf("unknown answer label %s (want 0..%d or A..%c)", pyStr(v), n-1, 'A'+n-1)
+	shown := pyStr(v)
+	if s, ok := v.(string); ok {
+		shown = strconv.Quote(s)
+	}
+	return 0, fmt.Errorf("unknown answer label %s (want 0..%d or A..%c)", shown, n-1, 'A'+n-1)
 }
 
 // mmluDoc accepts cais/mmlu rows (question, choices, answer 0-3) and the
