@@ -122,6 +122,15 @@ func fileSHA(t testing.TB, p string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// renderN is how many of n documents the real-data tests render and score:
+// all of them, or the first 40 under -short (every row is still loaded).
+func renderN(n int) int {
+	if testing.Short() && n > 40 {
+		return 40
+	}
+	return n
+}
+
 // noLocalFewshot lists tasks whose few-shot pool is not in ../shared/data.
 var noLocalFewshot = map[string]bool{"winogrande": true}
 
@@ -169,7 +178,7 @@ func TestBenchTasksLoadEveryRow(t *testing.T) {
 			if len(ds.Docs) != want {
 				t.Errorf("%d documents, want %d (every row of %v)", len(ds.Docs), want, evalFiles)
 			}
-			for i := range ds.Docs {
+			for i := range ds.Docs[:renderN(len(ds.Docs))] {
 				s, err := ds.Build(i, tasks.DefaultFewshotSeed)
 				if err != nil {
 					t.Fatal(err)
@@ -410,7 +419,7 @@ func TestBenchGoldScoresOne(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for i := range ds.Docs {
+			for i := range ds.Docs[:renderN(len(ds.Docs))] {
 				s, err := ds.Build(i, tasks.DefaultFewshotSeed)
 				if err != nil {
 					t.Fatal(err)
