@@ -190,7 +190,11 @@ class OuroMicro(nn.Module):
         for n, p in self.named_parameters():
             if p.dim() == 2 and "embed_tokens" not in n:
                 nn.init.normal_(p, 0.0, 0.02)
-        nn.init.zeros_(self.model.early_exit_gate.bias)
+        # Exit-gate bias at initialisation: 0 gives lambda = 0.5 at every
+        # step, i.e. p(t) = (1/2, 1/4, 1/8, 1/8) for four steps, so Stage I
+        # trains mostly the FIRST step's output; a negative bias puts most
+        # of p(t|x) on the last step from the start (see README).
+        nn.init.constant_(self.model.early_exit_gate.bias, cfg.get("gate_bias_init", 0.0))
         self._rope = {}
 
     def rope(self, T):

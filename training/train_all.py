@@ -1,14 +1,14 @@
 """Retrain every shipped micro model from scratch (one command).
 
     /usr/bin/python3 training/train_all.py            # data, all models, export, goldens
-    /usr/bin/python3 training/train_all.py --only dense-l2
+    /usr/bin/python3 training/train_all.py --only khop-dense-l2
 
 1. Training data from the Go generator: `ouroeval tasks dump khop --split
-   train` (100,000 documents, seed 1234) and a training-time monitoring set
+   train` (200,000 documents, seed 1234) and a training-time monitoring set
    from the TRAIN split under another seed (2,000 documents, seed 99). The
    test split is never read here.
 2. The shipped models, two single-threaded processes at a time, the same
-   recipe and token budget for all (2,000 steps x 16 sequences):
+   recipe and token budget for all (3,000 steps x 64 sequences):
      khop-looped-l2r4  2 layers x 4 recurrent steps, Stage I + Stage II gate
      khop-dense-l2     2 layers  (iso-parameter baseline)
      khop-dense-l8     8 layers  (iso-compute baseline)
@@ -27,8 +27,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 PY = sys.executable
 
-COMMON = ["--steps", "2000", "--batch", "16", "--lr", "5e-4", "--warmup", "50", "--seed", "1", "--d", "64", "--heads", "4", "--ff", "160",
-          "--eval-every", "250", "--eval-docs", "500"]
+COMMON = ["--steps", "3000", "--batch", "64", "--lr", "5e-4", "--warmup", "100", "--seed", "1", "--d", "64", "--heads", "4", "--ff", "160",
+          "--eval-every", "500", "--eval-docs", "500"]
 
 MODELS = [
     # name, layers, R, Stage II steps
@@ -55,7 +55,7 @@ def main():
     train = os.path.join(cache, "train.npz")
     hold = os.path.join(cache, "holdout.npz")
     if not a.skip_data:
-        run([PY, os.path.join(HERE, "data.py"), "--split", "train", "--n", "100000", "--seed", "1234", "--out", train])
+        run([PY, os.path.join(HERE, "data.py"), "--split", "train", "--n", "200000", "--seed", "1234", "--out", train])
         run([PY, os.path.join(HERE, "data.py"), "--split", "train", "--n", "2000", "--seed", "99", "--out", hold])
 
     todo = [m for m in MODELS if not a.only or m[0] in a.only]

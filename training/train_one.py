@@ -39,6 +39,7 @@ def main():
     ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--stage2-steps", type=int, default=0)
+    ap.add_argument("--gate-bias-init", type=float, default=0.0, help="initial exit-gate bias (looped models)")
     ap.add_argument("--stage2-lr", type=float, default=1e-2)
     ap.add_argument("--train", required=True, help="train split .npz from training/data.py")
     ap.add_argument("--eval", default=None, help="a held-out slice of the TRAIN split (.npz) for the training-time curve")
@@ -60,7 +61,8 @@ def main():
         evalset = (EX[:args.eval_docs], EY[:args.eval_docs], EH[:args.eval_docs])
 
     cfg = {"hidden_size": args.d, "num_attention_heads": args.heads, "intermediate_size": args.ff, "num_hidden_layers": args.layers,
-           "total_ut_steps": args.R, "vocab_size": len(vocab), "rope_theta": 10000.0, "max_position_embeddings": 64}
+           "total_ut_steps": args.R, "vocab_size": len(vocab), "rope_theta": 10000.0, "max_position_embeddings": 64,
+           "gate_bias_init": args.gate_bias_init}
     model = om.OuroMicro(cfg)
     os.makedirs(os.path.dirname(os.path.abspath(args.log)), exist_ok=True)
     logf = open(args.log, "w")
