@@ -350,3 +350,22 @@ func gpqaMCQDoc(d Doc) (Doc, error) {
 	out["gold"] = int64(idx)
 	return out, nil
 }
+
+// piqaDoc adds choices = [sol1, sol2], what lm-eval's doc_to_choice
+// "{{[sol1, sol2]}}" evaluates to, and checks the label.
+func piqaDoc(d Doc) (Doc, error) {
+	s1, err := strField(d, "sol1")
+	if err != nil {
+		return nil, err
+	}
+	s2, err := strField(d, "sol2")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := letterIndex(d["label"], 2); err != nil {
+		return nil, err
+	}
+	out := copyDoc(d, 1)
+	out["choices"] = []any{s1, s2}
+	return out, nil
+}

@@ -97,3 +97,60 @@ func FuzzBenchPreprocessors(f *testing.F) {
 		mmluDoc(d)
 	})
 }
+
+// TestBenchHFLayoutTasks loads hellaswag and piqa, which have no local copy,
+// from synthetic rows in the Hugging Face layout under a data dir, and
+// checks the prompts lm-eval builds.
+func TestBenchHFLayoutTasks(t *testing.T) {
+	dir := t.TempDir()
+	hs := `{"ind": 4, "activity_label": "Removing ice from car", "ctx_a": "Then, the man writes over the snow covering the window of a car, and a woman wearing winter clothes smiles.", "ctx_b": "then", "ctx": "x", "endings": [", the man adds wax to the windshield and cuts it.", ", a person board a ski lift, while two men supporting the head of the person wearing winter clothes snow as the we girls sled.", ", the man puts on a christmas coat, knitted with netting.", ", the man continues removing the snow on his car."], "source_id": "s", "split": "val", "split_type": "indomain", "label": "3"}`
+	piqa := `{"goal": "How do I ready a guinea pig cage for it's new occupants?", "sol1": "Provide the guinea pig with a cage full of a few inches of bedding made of ripped paper strips, you will also need to supply it with a water bottle and a food dish.", "sol2": "Provide the guinea pig with a cage full of a few inches of bedding made of ripped jeans material, you will also need to supply it with a water bottle and a food dish.", "label": 0}`
+	var train strings.Builder
+	for i := 0; i < 12; i++ {
+		train.WriteString(strings.Replace(hs, `"ind": 4`, `"ind": 10`+string(rune('0'+i%10)), 1) + "\n")
+	}
+	writeFiles(t, dir, map[string]string{
+		"Rowan/hellaswag/validation.jsonl": hs + "\n",
+		"Rowan/hellaswag/train.jsonl":      train.String(),
+		"baber/piqa/validation.jsonl":      piqa + "\n",
+	})
+	cat, err := LoadCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	zero := 0
+	for _, c := range []struct {
+		task, prompt string
+		choice       string
+		gold         int
+	}{
+		{"hellaswag", "Removing ice from car: Then, the man writes over the snow covering the window of a car, and a woman wearing winter clothes smiles. Then", ", the man continues removing the snow on his car.", 3},
+		{"piqa", "Question: How do I ready a guinea pig cage for it's new occupants?\nAnswer:", "Provide the guinea pig with a cage full of a few inches of bedding made of ripped paper strips, you will also need to supply it with a water bottle and a food dish.", 0},
+	} {
+		task, _ := cat.Task(c.task)
+		ds, err := task.Load(context.Background(), LoadOptions{DataDir: dir, NumFewshot: &zero})
+		if err != nil {
+			t.Fatalf("%s: %v", c.task, err)
+		}
+		s, err := ds.Build(0, DefaultFewshotSeed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Prompt != c.prompt || s.GoldIndex != c.gold || s.Requests[c.gold].LogLikelihood.Continuation != " "+c.choice {
+			t.Errorf("%s: prompt %q gold %d continuation %q", c.task, s.Prompt, s.GoldIndex, s.Requests[c.gold].LogLikelihood.Continuation)
+		}
+	}
+	// hellaswag's default 10-shot draws from train.
+	task, _ := cat.Task("hellaswag")
+	ds, err := task.Load(context.Background(), LoadOptions{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ds.Build(0, DefaultFewshotSeed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(s.Prompt, "Removing ice from car:"); n != 11 || len(s.FewshotIDs) != 10 {
+		t.Errorf("hellaswag 10-shot: %d queries, %d shots", n, len(s.FewshotIDs))
+	}
+}

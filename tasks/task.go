@@ -105,6 +105,7 @@ var preprocessors = map[string]Preprocessor{
 	"commonsense_qa": commonsenseQADoc,
 	"mmlu_pro":       mmluProDoc,
 	"gpqa_mcq":       gpqaMCQDoc,
+	"piqa":           piqaDoc,
 }
 
 // PreprocessorNames lists the built-in process_docs names, sorted.
