@@ -257,6 +257,59 @@ func TestBenchPromptsMatchLMEval(t *testing.T) {
 		t.Errorf("gsm8k doc 0 prompt:\n%q\nwant\n%q", s.Prompt, want.String())
 	}
 
+	// gsm8k, doc 1: the sampler's second draw, [7462, 6610, 4769, 286, 5501].
+	want.Reset()
+	for _, i := range []int{7462, 6610, 4769, 286, 5501} {
+		d := readJSONL(t, filepath.Join(data, "gsm8k/train.jsonl"), i)
+		fmt.Fprintf(&want, "Question: %s\nAnswer: %s\n\n", d["question"], d["answer"])
+	}
+	fmt.Fprintf(&want, "Question: %s\nAnswer:", readJSONL(t, filepath.Join(data, "gsm8k/test.jsonl"), 1)["question"])
+	if s := buildDoc(t, c, "gsm8k", 1, opt); s.Prompt != want.String() {
+		t.Errorf("gsm8k doc 1 prompt:\n%q\nwant\n%q", s.Prompt, want.String())
+	}
+
+	// arc_challenge, doc 0, 25 shots: random.Random(1234).sample(train, 25).
+	arcShot := func(d map[string]any) (q, gold string) {
+		ch := d["choices"].(map[string]any)
+		for k, l := range ch["label"].([]any) {
+			if l == d["answerKey"] {
+				gold = ch["text"].([]any)[k].(string)
+			}
+		}
+		return d["question"].(string), gold
+	}
+	want.Reset()
+	for _, i := range []int{902, 239, 15, 185, 71, 171, 201, 726, 484, 35, 63, 32, 708, 991, 949, 304, 186, 374, 234, 29, 1030, 996, 511, 132, 1108} {
+		q, g := arcShot(readJSONL(t, filepath.Join(data, "arc/ARC-Challenge/train.jsonl"), i))
+		fmt.Fprintf(&want, "Question: %s\nAnswer: %s\n\n", q, g)
+	}
+	q0, _ := arcShot(readJSONL(t, filepath.Join(data, "arc/ARC-Challenge/test.jsonl"), 0))
+	fmt.Fprintf(&want, "Question: %s\nAnswer:", q0)
+	if s := buildDoc(t, c, "arc_challenge", 0, opt); s.Prompt != want.String() {
+		t.Errorf("arc_challenge doc 0 25-shot prompt:\n%q\nwant\n%q", s.Prompt, want.String())
+	}
+
+	// commonsense_qa, doc 0, 10 shots: random.Random(1234).sample(train, 10).
+	csqa := func(d map[string]any) string {
+		q := d["question"].(map[string]any)
+		var b strings.Builder
+		fmt.Fprintf(&b, "Question: %s", strings.TrimSpace(q["stem"].(string)))
+		for k, ch := range q["choices"].([]any) {
+			fmt.Fprintf(&b, "\n%c. %s", 'A'+k, ch.(map[string]any)["text"])
+		}
+		b.WriteString("\nAnswer:")
+		return b.String()
+	}
+	want.Reset()
+	for _, i := range []int{7220, 1914, 122, 1485, 9539, 572, 1375, 1612, 5810, 3879} {
+		d := readJSONL(t, filepath.Join(data, "commonsenseqa/train_rand_split.jsonl"), i)
+		fmt.Fprintf(&want, "%s %s\n\n", csqa(d), d["answerKey"])
+	}
+	want.WriteString(csqa(readJSONL(t, filepath.Join(data, "commonsenseqa/dev_rand_split.jsonl"), 0)))
+	if s := buildDoc(t, c, "commonsense_qa", 0, opt); s.Prompt != want.String() {
+		t.Errorf("commonsense_qa doc 0 10-shot prompt:\n%q\nwant\n%q", s.Prompt, want.String())
+	}
+
 	// gsm8k_cot_3shot, doc 0: the first 3 Wei et al. exemplars.
 	cot := "Q: There are 15 trees in the grove. Grove workers will plant trees in the grove today. After they are done, there will be 21 trees. How many trees did the grove workers plant today?\n" +
 		"A: There are 15 trees originally. Then there were 21 trees after some more were planted. So there must have been 21 - 15 = 6. The answer is 6.\n\n" +
