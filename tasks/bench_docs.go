@@ -369,3 +369,29 @@ func piqaDoc(d Doc) (Doc, error) {
 	out["choices"] = []any{s1, s2}
 	return out, nil
 }
+
+// svampDoc builds the question as Qwen2.5-Math's evaluation does (body
+// stripped, a period added when it does not end with one, a space, the
+// stripped question) and keeps Answer (a number) as the gold.
+func svampDoc(d Doc) (Doc, error) {
+	body, err := strField(d, "Body")
+	if err != nil {
+		return nil, err
+	}
+	q, err := strField(d, "Question")
+	if err != nil {
+		return nil, err
+	}
+	switch d["Answer"].(type) {
+	case int64, float64:
+	default:
+		return nil, fmt.Errorf("field \"Answer\" missing or not a number")
+	}
+	body = pyStripSpace(body)
+	if !strings.HasSuffix(body, ".") {
+		body += "."
+	}
+	out := copyDoc(d, 1)
+	out["question"] = body + " " + pyStripSpace(q)
+	return out, nil
+}

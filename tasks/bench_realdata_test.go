@@ -443,7 +443,7 @@ func goldResponse(t testing.TB, task string, s *tasks.Sample) string {
 			t.Fatalf("doc %d: solution without \\boxed{}", s.DocID)
 		}
 		return " $" + b + "$"
-	case strings.HasPrefix(task, "aime"):
+	case strings.HasPrefix(task, "aime"), task == "svamp":
 		return "so the result is \\boxed{" + s.Target + "}."
 	case strings.HasPrefix(task, "bbh_"):
 		return "Step one. So the answer is " + s.Target + "."

@@ -106,6 +106,7 @@ var preprocessors = map[string]Preprocessor{
 	"mmlu_pro":       mmluProDoc,
 	"gpqa_mcq":       gpqaMCQDoc,
 	"piqa":           piqaDoc,
+	"svamp":          svampDoc,
 }
 
 // PreprocessorNames lists the built-in process_docs names, sorted.
