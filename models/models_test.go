@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/ouroeval/ouroeval/engine"
+	"github.com/ouroeval/ouroeval/harness"
 	"github.com/ouroeval/ouroeval/models"
 )
 
@@ -158,4 +159,27 @@ func argmax(v []float32) int {
 		}
 	}
 	return best
+}
+
+// TestSweepConfigs checks that the micro sweeps in configs/ parse, name
+// exactly the shipped checkpoints, and evaluate the micro task.
+func TestSweepConfigs(t *testing.T) {
+	for _, name := range []string{"micro.yaml", "micro-depth.yaml", "micro-exit.yaml"} {
+		c, err := harness.LoadConfig(filepath.Join("..", "configs", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Validate(); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(c.Tasks) != 1 || c.Tasks[0] != "khop" {
+			t.Errorf("%s: tasks %v, want [khop]", name, c.Tasks)
+		}
+		for _, m := range c.Models {
+			dir := strings.TrimPrefix(m.Spec, "engine:models/")
+			if _, err := models.Lookup(dir); err != nil || dir == m.Spec {
+				t.Errorf("%s: model %q is not a shipped checkpoint under models/", name, m.Spec)
+			}
+		}
+	}
 }
