@@ -15,33 +15,18 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ouroeval/ouroeval/internal/shareddata"
 	"github.com/ouroeval/ouroeval/scoring"
 	"github.com/ouroeval/ouroeval/scoring/mathgrade"
 	"github.com/ouroeval/ouroeval/tasks"
 )
 
-// sharedData returns ../shared/data relative to the module root, or skips.
+// sharedData returns ../shared/data, or skips with a message when it is
+// absent (a fresh clone).
 func sharedData(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-	d := filepath.Join(dir, "..", "shared", "data")
-	if _, err := os.Stat(filepath.Join(d, "SOURCES.md")); err != nil {
-		t.Skipf("real benchmark data not available (%s missing): skipping real-data tests", d)
-	}
-	return d
+	p := shareddata.Path(t, "SOURCES.md")
+	return filepath.Dir(p)
 }
 
 func catalog(t testing.TB) *tasks.Catalog {
