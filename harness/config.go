@@ -23,6 +23,9 @@ import (
 //	models:
 //	  - chance                       # a model spec ...
 //	  - {spec: "engine:ckpt/ouro", name: ouro, concurrency: 2}
+//	  - spec: "engine:ckpt/ouro"     # explicit settings for one model
+//	    name: ouro-exit              # (replace R, q and kv for it)
+//	    settings: [{R: 1}, {R: 4}, {R: 4, q: 0.5}]
 //	tasks: [procedural]              # tasks or groups
 //	R: [1, 2, 3, 4]                  # fixed recurrent depths (looped backends)
 //	q: [0.5, 0.9]                    # exit thresholds (looped backends)
@@ -58,6 +61,21 @@ type ModelConfig struct {
 	Name string `yaml:"name" json:"name,omitempty"`
 	// Concurrency overrides the sweep's per-backend limit.
 	Concurrency int `yaml:"concurrency" json:"concurrency,omitempty"`
+	// Settings, when set, lists this model's settings explicitly (each
+	// crossed with the sweep's seeds) instead of the sweep's R × q × kv
+	// grid: e.g. fixed depths R = 1..4 plus adaptive exit at R = 4, which
+	// no grid expresses. Like the grid, it applies only to looped
+	// backends; a non-looped backend runs once per seed.
+	Settings []SettingConfig `yaml:"settings" json:"settings,omitempty"`
+}
+
+// SettingConfig is one explicit setting of a model: a fixed depth R (0:
+// the backend's default), an exit threshold q and a KV strategy, each
+// optional.
+type SettingConfig struct {
+	R  int      `yaml:"R" json:"R,omitempty"`
+	Q  *float64 `yaml:"q" json:"q,omitempty"`
+	KV string   `yaml:"kv" json:"kv,omitempty"`
 }
 
 // Defaults used when a config leaves a field zero.
@@ -80,7 +98,9 @@ func yamlKeys(v any) []string {
 	case Config:
 		return []string{"name", "note", "models", "tasks", "R", "q", "kv", "seeds", "limit", "num_fewshot", "concurrency", "bootstrap", "formats"}
 	case ModelConfig:
-		return []string{"spec", "name", "concurrency"}
+		return []string{"spec", "name", "concurrency", "settings"}
+	case SettingConfig:
+		return []string{"R", "q", "kv"}
 	}
 	return nil
 }
@@ -129,6 +149,9 @@ func ParseConfig(file string, data []byte) (*Config, error) {
 				if err := checkKeys(file, m, yamlKeys(ModelConfig{}), "model"); err != nil {
 					return nil, err
 				}
+				if err := checkSettingKeys(file, m); err != nil {
+					return nil, err
+				}
 			default:
 				return nil, fmt.Errorf("%s:%d:%d: a model is a spec string or a mapping with keys %s", file, m.Line, m.Column, strings.Join(yamlKeys(ModelConfig{}), ", "))
 			}
@@ -159,6 +182,28 @@ func LoadConfig(file string) (*Config, error) {
 		return nil, err
 	}
 	return ParseConfig(file, data)
+}
+
+// checkSettingKeys checks the entries of a model's settings: list.
+func checkSettingKeys(file string, m *yaml.Node) error {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := m.Content[i], m.Content[i+1]
+		if k.Value != "settings" {
+			continue
+		}
+		if v.Kind != yaml.SequenceNode {
+			return fmt.Errorf("%s:%d:%d: settings must be a list of mappings such as {R: 4, q: 0.5}", file, v.Line, v.Column)
+		}
+		for _, e := range v.Content {
+			if e.Kind != yaml.MappingNode {
+				return fmt.Errorf("%s:%d:%d: a setting is a mapping with keys %s", file, e.Line, e.Column, strings.Join(yamlKeys(SettingConfig{}), ", "))
+			}
+			if err := checkKeys(file, e, yamlKeys(SettingConfig{}), "setting"); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func checkKeys(file string, m *yaml.Node, valid []string, what string) error {
@@ -197,6 +242,23 @@ func (c *Config) validate() error {
 		}
 		if m.Concurrency < 0 {
 			return fmt.Errorf("model %q: concurrency must be ≥ 0, got %d", m.Spec, m.Concurrency)
+		}
+		seen := map[string]bool{}
+		for j, st := range m.Settings {
+			if st.R < 0 {
+				return fmt.Errorf("model %q: setting %d: R must be ≥ 1, got %d", m.Spec, j+1, st.R)
+			}
+			if st.Q != nil && !(*st.Q > 0 && *st.Q <= 1) {
+				return fmt.Errorf("model %q: setting %d: q must be in (0, 1], got %v", m.Spec, j+1, *st.Q)
+			}
+			if st.KV != "" && !contains(validKVs, st.KV) {
+				return fmt.Errorf("model %q: setting %d: unknown kv strategy %q (valid: %s)", m.Spec, j+1, st.KV, strings.Join(validKVs, ", "))
+			}
+			k := st.setting(0).Key()
+			if seen[k] {
+				return fmt.Errorf("model %q: setting %d repeats %s", m.Spec, j+1, strings.TrimPrefix(k, "seed=0,"))
+			}
+			seen[k] = true
 		}
 	}
 	if len(c.Tasks) == 0 {
@@ -340,6 +402,31 @@ func (s Setting) Key() string {
 		parts = append(parts, "kv="+s.KV)
 	}
 	return strings.Join(parts, ",")
+}
+
+// setting is the Setting of s under seed.
+func (s SettingConfig) setting(seed uint64) Setting {
+	var q *float64
+	if s.Q != nil {
+		v := *s.Q
+		q = &v
+	}
+	return Setting{Seed: seed, R: s.R, Q: q, KV: s.KV}
+}
+
+// modelSettings is the settings one model runs: its explicit settings
+// crossed with the seeds when it has them and is looped, else the grid.
+func (c *Config) modelSettings(m ModelConfig, looped bool) []Setting {
+	if !looped || len(m.Settings) == 0 {
+		return c.settings(looped)
+	}
+	var out []Setting
+	for _, seed := range c.Seeds {
+		for _, s := range m.Settings {
+			out = append(out, s.setting(seed))
+		}
+	}
+	return out
 }
 
 // settings expands the grid; looped=false drops R, q and kv (they mean

@@ -106,3 +106,55 @@ func FuzzParseConfig(f *testing.F) {
 		}
 	})
 }
+
+func TestModelSettings(t *testing.T) {
+	src := `models:
+  - chance
+  - spec: "slow:a"
+    settings: [{R: 1}, {R: 4}, {R: 4, q: 0.5}, {R: 4, q: 0.9, kv: full}]
+tasks: [add]
+R: [2]
+seeds: [1, 2]
+`
+	c, err := ParseConfig("s.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		model  int
+		looped bool
+		want   []string
+	}{
+		{1, true, []string{"seed=1,R=1", "seed=1,R=4", "seed=1,R=4,q=0.5", "seed=1,R=4,q=0.9,kv=full",
+			"seed=2,R=1", "seed=2,R=4", "seed=2,R=4,q=0.5", "seed=2,R=4,q=0.9,kv=full"}},
+		{1, false, []string{"seed=1", "seed=2"}},        // non-looped: once per seed
+		{0, true, []string{"seed=1,R=2", "seed=2,R=2"}}, // no explicit settings: the grid
+	}
+	for _, tt := range tests {
+		var keys []string
+		for _, s := range c.modelSettings(c.Models[tt.model], tt.looped) {
+			keys = append(keys, s.Key())
+		}
+		if !reflect.DeepEqual(keys, tt.want) {
+			t.Errorf("model %d looped=%v: settings = %v, want %v", tt.model, tt.looped, keys, tt.want)
+		}
+	}
+}
+
+func TestModelSettingsErrors(t *testing.T) {
+	tests := []struct{ src, want string }{
+		{"models:\n  - {spec: chance, settings: [{R: 1, Q: 0.5}]}\ntasks: [a]\n", `s.yaml:2:38: unknown key "Q" in setting (did you mean "q"?); valid keys: R, q, kv`},
+		{"models:\n  - {spec: chance, settings: {R: 1}}\ntasks: [a]\n", "s.yaml:2:30: settings must be a list"},
+		{"models:\n  - {spec: chance, settings: [4]}\ntasks: [a]\n", "s.yaml:2:31: a setting is a mapping with keys R, q, kv"},
+		{"models:\n  - {spec: chance, settings: [{R: -1}]}\ntasks: [a]\n", `model "chance": setting 1: R must be ≥ 1`},
+		{"models:\n  - {spec: chance, settings: [{q: 2}]}\ntasks: [a]\n", `model "chance": setting 1: q must be in (0, 1]`},
+		{"models:\n  - {spec: chance, settings: [{kv: most}]}\ntasks: [a]\n", `setting 1: unknown kv strategy "most"`},
+		{"models:\n  - {spec: chance, settings: [{R: 4, q: 0.5}, {q: 0.5, R: 4}]}\ntasks: [a]\n", `model "chance": setting 2 repeats R=4,q=0.5`},
+	}
+	for _, tt := range tests {
+		_, err := ParseConfig("s.yaml", []byte(tt.src))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("ParseConfig(%q) error = %v, want it to contain %q", tt.src, err, tt.want)
+		}
+	}
+}

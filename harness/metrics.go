@@ -21,16 +21,20 @@ type MetricsFile struct {
 
 // TaskResult holds the metrics of one (model, task, setting).
 type TaskResult struct {
-	Model      string         `json:"model"`
-	Task       string         `json:"task"`
-	Version    string         `json:"version"`
-	OutputType string         `json:"output_type"`
-	NumFewshot int            `json:"n_shot"`
-	Setting    Setting        `json:"setting"`
-	SettingKey string         `json:"setting_key"`
-	N          int            `json:"n"`
-	NErrors    int            `json:"n_errors"`
-	Metrics    []MetricResult `json:"metrics"`
+	Model      string  `json:"model"`
+	Task       string  `json:"task"`
+	Version    string  `json:"version"`
+	OutputType string  `json:"output_type"`
+	NumFewshot int     `json:"n_shot"`
+	Setting    Setting `json:"setting"`
+	SettingKey string  `json:"setting_key"`
+	N          int     `json:"n"`
+	NErrors    int     `json:"n_errors"`
+	// MeanSteps is the mean, over the documents whose requests succeeded,
+	// of the recurrent steps executed per token (looped backends that
+	// report steps; absent otherwise).
+	MeanSteps *float64       `json:"mean_steps,omitempty"`
+	Metrics   []MetricResult `json:"metrics"`
 }
 
 // MetricResult is one metric under one filter chain.
@@ -59,6 +63,8 @@ type Cell struct {
 	Value  *float64 `json:"value"`
 	Stderr *float64 `json:"stderr"`
 	N      int      `json:"n"`
+	// MeanSteps is TaskResult.MeanSteps over this cell's documents.
+	MeanSteps *float64 `json:"mean_steps,omitempty"`
 }
 
 // GroupResult aggregates a named group's member tasks, weighted by size.
@@ -126,6 +132,18 @@ func (r *runner) metrics(ctx context.Context) (*MetricsFile, error) {
 	return mf, nil
 }
 
+// meanOf is the mean of xs, nil when xs is empty.
+func meanOf(xs []float64) *float64 {
+	if len(xs) == 0 {
+		return nil
+	}
+	sum := 0.0
+	for _, x := range xs {
+		sum += x
+	}
+	return finite(sum / float64(len(xs)))
+}
+
 func bootstrapSeed(parts ...string) uint64 {
 	h := fnv.New64a()
 	for _, p := range parts {
@@ -141,17 +159,22 @@ func (r *runner) taskResult(ctx context.Context, jo *jobOutcome) (*TaskResult, e
 		Model: jo.model.label, Task: t.Name, Version: t.Version, OutputType: t.OutputType,
 		Setting: jo.setting, SettingKey: jo.setting.Key(), N: len(jo.docs), Metrics: []MetricResult{},
 	}
+	var steps []float64
 	for _, d := range jo.docs {
 		if d.failed {
 			tr.NErrors++
+		} else if d.hasSteps {
+			steps = append(steps, d.steps)
 		}
 	}
+	tr.MeanSteps = meanOf(steps)
 	stats := r.env.Stats
 	for c, f := range t.Filters {
 		for k, m := range t.Metrics {
 			mr := MetricResult{Metric: m.Name(), Filter: f.Name(), Aggregation: m.Aggregation(), HigherIsBetter: m.HigherIsBetter()}
 			weighted := stats.IsWeighted(m.Aggregation())
 			var xs, ws []float64
+			var ss []float64                    // steps of xs's documents (NaN: not reported)
 			by := map[string]map[string][]int{} // field → value → indices into xs
 			for _, d := range jo.docs {
 				if d.failed || math.IsNaN(d.scores[c][k]) {
@@ -173,6 +196,11 @@ func (r *runner) taskResult(ctx context.Context, jo *jobOutcome) (*TaskResult, e
 				}
 				xs = append(xs, d.scores[c][k])
 				ws = append(ws, d.weights[c][k])
+				if d.hasSteps {
+					ss = append(ss, d.steps)
+				} else {
+					ss = append(ss, math.NaN())
+				}
 			}
 			mr.N = len(xs)
 			agg := m.Aggregation()
@@ -239,6 +267,13 @@ func (r *runner) taskResult(ctx context.Context, jo *jobOutcome) (*TaskResult, e
 							vs[j], wt[j] = xs[i], ws[i]
 						}
 						cell := Cell{N: len(ix)}
+						var cs []float64
+						for _, i := range ix {
+							if !math.IsNaN(ss[i]) {
+								cs = append(cs, ss[i])
+							}
+						}
+						cell.MeanSteps = meanOf(cs)
 						if a, err := aggregate(vs, wt); err == nil {
 							cell.Value = finite(a)
 						}

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -256,14 +257,12 @@ func makePlan(ctx context.Context, cfg *Config, env Env, opt Options) (*plan, er
 			m.limit = m.caps.MaxConcurrency
 		}
 		m.sem = semaphore.NewWeighted(int64(m.limit))
-		m.settings = cfg.settings(m.caps.Looped)
-		if m.caps.Looped && m.caps.PerDepth && len(cfg.R) > 1 {
-			for _, r := range cfg.R {
-				m.perDepthR = max(m.perDepthR, r)
-			}
-			p.notes = append(p.notes, fmt.Sprintf("model %s scores every depth in one pass: log-likelihoods for R in %v come from one request at R=%d each", m.label, cfg.R, m.perDepthR))
+		m.settings = cfg.modelSettings(mc, m.caps.Looped)
+		if depths := fixedDepths(m.settings); m.caps.Looped && m.caps.PerDepth && len(depths) > 1 {
+			m.perDepthR = depths[len(depths)-1]
+			p.notes = append(p.notes, fmt.Sprintf("model %s scores every depth in one pass: log-likelihoods for R in %v come from one request at R=%d each", m.label, depths, m.perDepthR))
 		}
-		if !m.caps.Looped && (len(cfg.R) > 0 || len(cfg.Q) > 0 || len(cfg.KV) > 0) {
+		if !m.caps.Looped && (len(cfg.R) > 0 || len(cfg.Q) > 0 || len(cfg.KV) > 0 || len(mc.Settings) > 0) {
 			p.notes = append(p.notes, fmt.Sprintf("model %s (%s backend) is not looped: R, q and kv settings do not apply and are not swept for it", m.label, m.id.Kind))
 		}
 		for _, t := range tasks {
@@ -403,6 +402,10 @@ type docOutcome struct {
 	weights   [][]float64
 	extrFail  []bool
 	breakdown map[string]string
+	// steps is the mean recurrent steps executed per token (hasSteps:
+	// the backend reported them).
+	steps    float64
+	hasSteps bool
 }
 
 type jobOutcome struct {
@@ -642,6 +645,19 @@ func atDepth(resp response, r int) (response, error) {
 	return response{}, fmt.Errorf("backend declares per-depth scores but returned none for R=%d", r)
 }
 
+// fixedDepths returns the distinct fixed depths (R set, no exit
+// threshold) among settings, ascending.
+func fixedDepths(settings []Setting) []int {
+	var out []int
+	for _, s := range settings {
+		if s.R > 0 && s.Q == nil && !slices.Contains(out, s.R) {
+			out = append(out, s.R)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // fixedSteps is the steps record of a fixed-depth pass: r per token (used
 // only when the backend reports steps).
 func fixedSteps(tokens, r int) []int {
@@ -844,6 +860,7 @@ func (r *runner) evalDoc(ctx context.Context, m *model, t *Task, td *taskData, i
 			sum += v
 		}
 		rec.MeanSteps = float64(sum) / float64(len(steps))
+		out.steps, out.hasSteps = rec.MeanSteps, true
 	}
 	if len(errs) > 0 {
 		rec.Error = strings.Join(errs, "; ")

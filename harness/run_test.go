@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -389,3 +390,49 @@ func TestPerDepth(t *testing.T) {
 		t.Errorf("backend calls: %d separately, %d per-depth; want %d and %d", calls[0], calls[1], n*4*3, n*4)
 	}
 }
+
+// TestModelSettingsRun runs explicit per-model settings: the looped
+// backend gets exactly its listed settings, the non-looped one runs once,
+// and metrics.json carries the mean steps the looped backend reported.
+func TestModelSettingsRun(t *testing.T) {
+	slow := map[string]*slowBackend{"a": newSlow("a", 0)}
+	cfg := &Config{Tasks: []string{"add"}, Bootstrap: 50, Seeds: []uint64{3}, Models: []ModelConfig{
+		{Spec: "chance"},
+		{Spec: "slow:a", Settings: []SettingConfig{{R: 1}, {R: 3}, {R: 3, Q: ptr(0.5)}}},
+	}}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	if _, err := Run(context.Background(), cfg, fakeEnv(20, slow), Options{Out: out}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(out, "metrics.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mf MetricsFile
+	if err := json.Unmarshal(data, &mf); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	for _, r := range mf.Results {
+		if r.Task != "add_mc" {
+			continue
+		}
+		key := r.SettingKey
+		if r.MeanSteps != nil {
+			key += fmt.Sprintf(" steps=%g", *r.MeanSteps)
+		}
+		got[r.Model] = append(got[r.Model], key)
+	}
+	want := map[string][]string{
+		"chance": {"seed=3"},
+		"slow_a": {"seed=3,R=1 steps=1", "seed=3,R=3 steps=3", "seed=3,R=3,q=0.5 steps=3"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("add_mc results = %v, want %v", got, want)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
