@@ -3,7 +3,8 @@
 //
 // Model spec: engine:PATH[?R=4&q=0.9&kv=full&kernels=auto&workers=2&name=NAME&nan_check=false]
 //
-//   - PATH: a Hugging Face checkpoint directory.
+//   - PATH: a Hugging Face checkpoint directory, or embedded:NAME for a
+//     checkpoint embedded in the binary (see Opener).
 //   - R: default recurrent steps for requests that do not set Options.R
 //     (looped models; default total_ut_steps).
 //   - q: default adaptive exit threshold for requests that do not set
@@ -15,7 +16,14 @@
 //   - nan_check=false skips the load-time NaN/Inf scan.
 //
 // OpenFS serves checkpoints from an fs.FS (micro models embedded in the
-// binary) with the same parameters.
+// binary) with the same parameters, and Opener routes the spec
+// engine:embedded:NAME (EmbeddedPrefix) to directory NAME of such a file
+// system, so this package need not know which models a binary embeds.
+//
+// An ouro checkpoint whose total_ut_steps is 1 (a dense baseline exported
+// with the looped architecture) is served as a non-looped model: it
+// reports Capabilities().Looped false and rejects R > 1, so a sweep's R
+// and q do not loop it.
 package engine
 
 import (
@@ -29,7 +37,9 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ouroeval/ouroeval/backends"
@@ -62,7 +72,58 @@ func New(m *engine.Model, name, fingerprint string, R int, q *float64, chat Chat
 	}}
 }
 
-// Open is the backends.Opener for "engine:" specs.
+// EmbeddedPrefix starts the target of a spec served from the file system
+// given to Opener: engine:embedded:NAME.
+const EmbeddedPrefix = "embedded:"
+
+// Opener returns the backends.Opener for "engine:" specs: targets
+// "embedded:NAME" open directory NAME of embedded (e.g. the micro models
+// of package models), every other target is a checkpoint directory on
+// disk (Open). embedded may be nil (no embedded models).
+func Opener(embedded fs.FS) backends.Opener {
+	return func(ctx context.Context, spec backends.Spec) (backends.Backend, error) {
+		name, ok := strings.CutPrefix(spec.Target, EmbeddedPrefix)
+		if !ok {
+			return Open(ctx, spec)
+		}
+		names, err := EmbeddedNames(embedded)
+		if err != nil {
+			return nil, fmt.Errorf("engine: model spec %q: %v", spec.Raw, err)
+		}
+		if !slices.Contains(names, name) {
+			if len(names) == 0 {
+				return nil, fmt.Errorf("engine: model spec %q: this binary embeds no models", spec.Raw)
+			}
+			return nil, fmt.Errorf("engine: model spec %q: no embedded model %q (embedded: %s)", spec.Raw, name, strings.Join(names, ", "))
+		}
+		return OpenFS(ctx, embedded, name, spec)
+	}
+}
+
+// EmbeddedNames lists the checkpoints at the top of fsys: the directories
+// holding a config.json, sorted. A nil fsys has none.
+func EmbeddedNames(fsys fs.FS) ([]string, error) {
+	if fsys == nil {
+		return nil, nil
+	}
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return nil, fmt.Errorf("listing embedded models: %w", err)
+	}
+	var names []string
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		if _, err := fs.Stat(fsys, path.Join(e.Name(), "config.json")); err == nil {
+			names = append(names, e.Name())
+		}
+	}
+	return names, nil
+}
+
+// Open is the backends.Opener for "engine:" specs naming a checkpoint
+// directory on disk.
 func Open(ctx context.Context, spec backends.Spec) (backends.Backend, error) {
 	if spec.Target == "" {
 		return nil, fmt.Errorf("engine: model spec %q: missing checkpoint path (engine:path/to/checkpoint)", spec.Raw)
@@ -150,7 +211,7 @@ func parseParams(spec backends.Spec, name string) (params, error) {
 }
 
 func finish(ctx context.Context, m *engine.Model, spec backends.Spec, p params, fingerprint func() (string, error)) (*Backend, error) {
-	if p.R > 1 && !m.Looped() {
+	if p.R > 1 && !looped(m) {
 		m.Close()
 		return nil, fmt.Errorf("engine: model spec %q: R=%d but %s is not a looped model", spec.Raw, p.R, m.Dir())
 	}
@@ -225,6 +286,11 @@ func FingerprintFS(ctx context.Context, fsys fs.FS, dir string, weightFiles []st
 	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
 }
 
+// looped reports whether m is served as a looped model: a looped
+// architecture trained with more than one recurrent step. An ouro
+// checkpoint with total_ut_steps 1 is a dense baseline.
+func looped(m *engine.Model) bool { return m.Looped() && m.DefaultSteps() > 1 }
+
 // Model returns the wrapped model.
 func (b *Backend) Model() *engine.Model { return b.m }
 
@@ -233,11 +299,11 @@ func (b *Backend) Identity() backends.Identity { return b.id }
 
 // Capabilities implements backends.Backend.
 func (b *Backend) Capabilities() backends.Capabilities {
-	looped := b.m.Looped()
+	lp := looped(b.m)
 	hasTok := b.m.Tokenizer() != nil
 	return backends.Capabilities{
 		Generate: hasTok, LogLikelihood: hasTok, Rolling: hasTok, Chat: hasTok && b.chat != nil,
-		Looped: looped, PerDepth: looped, StepsReported: looped,
+		Looped: lp, PerDepth: lp, StepsReported: lp,
 		// The kernels already use every core for one request.
 		MaxConcurrency: 1,
 	}
@@ -255,7 +321,7 @@ func (b *Backend) resolve(o backends.Options) (int, *float64, error) {
 	if q == nil {
 		q = b.Q
 	}
-	if !b.m.Looped() {
+	if !looped(b.m) {
 		if R > 1 {
 			return 0, nil, fmt.Errorf("engine: R=%d requested but %s is not a looped model", R, b.id.Name)
 		}
@@ -326,7 +392,7 @@ func (b *Backend) Generate(ctx context.Context, req *backends.GenerateRequest) (
 			return nil, err
 		}
 		c := backends.Completion{Text: g.Text, FinishReason: g.FinishReason, Tokens: len(g.IDs)}
-		if b.m.Looped() {
+		if looped(b.m) {
 			c.Steps = g.Steps
 			resp.Usage.Steps = append(resp.Usage.Steps, g.Steps...)
 		}
@@ -369,7 +435,7 @@ func (b *Backend) LogLikelihood(ctx context.Context, req *backends.LogLikelihood
 	resp := &backends.LogLikelihoodResponse{LogProb: s.LogProb, IsGreedy: s.IsGreedy, Tokens: s.Tokens,
 		PerDepth: perDepth(s.PerDepth),
 		Usage:    backends.Usage{PromptTokens: s.InputTokens, Latency: time.Since(start)}}
-	if b.m.Looped() {
+	if looped(b.m) {
 		resp.Usage.Steps = s.Steps
 	}
 	return resp, nil
@@ -392,7 +458,7 @@ func (b *Backend) Rolling(ctx context.Context, req *backends.RollingRequest) (*b
 	resp := &backends.RollingResponse{LogProb: s.LogProb, Tokens: s.Tokens, Bytes: len(req.Text),
 		PerDepth: perDepth(s.PerDepth),
 		Usage:    backends.Usage{PromptTokens: s.InputTokens, Latency: time.Since(start)}}
-	if b.m.Looped() {
+	if looped(b.m) {
 		resp.Usage.Steps = s.Steps
 	}
 	return resp, nil

@@ -2,13 +2,16 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/ouroeval/ouroeval/backends"
 )
@@ -162,5 +165,116 @@ func TestSpecErrors(t *testing.T) {
 		if _, err := r.Open(context.Background(), spec); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want %q", spec, err, want)
 		}
+	}
+}
+
+// goldenFS returns the golden ouro checkpoint as directory "tiny" of an
+// in-memory file system, its config.json edited by edit (nil: as is).
+func goldenFS(t *testing.T, edit func(cfg map[string]any)) fstest.MapFS {
+	t.Helper()
+	dir := golden(t, "ouro-f32")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys := fstest.MapFS{}
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Name() == "config.json" && edit != nil {
+			var cfg map[string]any
+			if err := json.Unmarshal(data, &cfg); err != nil {
+				t.Fatal(err)
+			}
+			edit(cfg)
+			if data, err = json.Marshal(cfg); err != nil {
+				t.Fatal(err)
+			}
+		}
+		fsys["tiny/"+e.Name()] = &fstest.MapFile{Data: data}
+	}
+	fsys["notes/README"] = &fstest.MapFile{Data: []byte("not a checkpoint")}
+	return fsys
+}
+
+func TestOpenerEmbedded(t *testing.T) {
+	fsys := goldenFS(t, nil)
+	tests := []struct {
+		name     string
+		embedded fs.FS
+		spec     string
+		want     string // error substring; "" = opens
+		wantName string
+	}{
+		{"embedded", fsys, "engine:embedded:tiny?kernels=generic", "", "tiny"},
+		{"embedded with name", fsys, "engine:embedded:tiny?kernels=generic&name=t2", "", "t2"},
+		{"disk path still works", fsys, "engine:" + golden(t, "ouro-f32") + "?kernels=generic", "", "ouro-f32"},
+		{"unknown name lists the embedded ones", fsys, "engine:embedded:huge", `no embedded model "huge" (embedded: tiny)`, ""},
+		{"directory without config.json", fsys, "engine:embedded:notes", `no embedded model "notes" (embedded: tiny)`, ""},
+		{"nothing embedded", nil, "engine:embedded:tiny", "this binary embeds no models", ""},
+		{"bad parameter", fsys, "engine:embedded:tiny?R=0", "positive integer", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var r backends.Registry
+			r.Register("engine", Opener(tt.embedded))
+			b, err := r.Open(context.Background(), tt.spec)
+			if tt.want != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.want) {
+					t.Fatalf("Open(%q) error = %v, want %q", tt.spec, err, tt.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Close()
+			if got := b.Identity().Name; got != tt.wantName {
+				t.Errorf("name %q, want %q", got, tt.wantName)
+			}
+		})
+	}
+}
+
+// TestOneStepOuroIsDense: an ouro checkpoint exported with
+// total_ut_steps 1 (a dense baseline) is not looped, so a sweep's R and q
+// do not loop it; the same weights with total_ut_steps 4 are.
+func TestOneStepOuroIsDense(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		steps  float64
+		looped bool
+	}{{1, false}, {2, true}, {4, true}}
+	for _, tt := range tests {
+		fsys := goldenFS(t, func(cfg map[string]any) { cfg["total_ut_steps"] = tt.steps })
+		spec, _ := backends.ParseSpec("engine:embedded:tiny?kernels=generic")
+		b, err := OpenFS(ctx, fsys, "tiny", spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := b.Capabilities()
+		if c.Looped != tt.looped || c.PerDepth != tt.looped || c.StepsReported != tt.looped {
+			t.Errorf("total_ut_steps %v: capabilities %+v, want looped %v", tt.steps, c, tt.looped)
+		}
+		ll, err := b.LogLikelihood(ctx, &backends.LogLikelihoodRequest{Context: "x", Continuation: " y"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ll.Usage.Steps != nil; got != tt.looped {
+			t.Errorf("total_ut_steps %v: steps reported %v, want %v", tt.steps, got, tt.looped)
+		}
+		_, err = b.LogLikelihood(ctx, &backends.LogLikelihoodRequest{Context: "x", Continuation: " y", Options: backends.Options{R: 2}})
+		if (err == nil) != tt.looped {
+			t.Errorf("total_ut_steps %v: R=2 error %v, want error %v", tt.steps, err, !tt.looped)
+		}
+		if !tt.looped {
+			spec, _ := backends.ParseSpec("engine:embedded:tiny?R=2")
+			if _, err := OpenFS(ctx, fsys, "tiny", spec); err == nil || !strings.Contains(err.Error(), "not a looped model") {
+				t.Errorf("total_ut_steps 1 with R=2 in the spec: %v", err)
+			}
+		}
+		b.Close()
 	}
 }
