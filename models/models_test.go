@@ -176,9 +176,9 @@ func TestSweepConfigs(t *testing.T) {
 			t.Errorf("%s: tasks %v, want [khop]", name, c.Tasks)
 		}
 		for _, m := range c.Models {
-			dir := strings.TrimPrefix(m.Spec, "engine:models/")
+			dir := strings.TrimPrefix(m.Spec, "engine:embedded:")
 			if _, err := models.Lookup(dir); err != nil || dir == m.Spec {
-				t.Errorf("%s: model %q is not a shipped checkpoint under models/", name, m.Spec)
+				t.Errorf("%s: model %q is not an embedded shipped checkpoint (engine:embedded:NAME)", name, m.Spec)
 			}
 		}
 	}

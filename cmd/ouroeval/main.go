@@ -26,6 +26,7 @@ import (
 	"github.com/ouroeval/ouroeval/backends/chance"
 	"github.com/ouroeval/ouroeval/backends/engine"
 	"github.com/ouroeval/ouroeval/harness"
+	"github.com/ouroeval/ouroeval/models"
 )
 
 // command is one subcommand. Each lives in its own file; adding one is one
@@ -52,7 +53,9 @@ func commands() []command {
 func newRegistry() *backends.Registry {
 	r := &backends.Registry{}
 	r.Register("chance", chance.Open)
-	r.Register("engine", engine.Open) // the built-in engine: engine:path/to/checkpoint?R=4
+	// The built-in engine: engine:path/to/checkpoint?R=4, or
+	// engine:embedded:NAME for a micro model shipped inside the binary.
+	r.Register("engine", engine.Opener(models.FS()))
 	return r
 }
 
