@@ -45,9 +45,29 @@ func (tc taskCatalog) Resolve(names []string) ([]*Task, []Group, error) {
 		if err != nil {
 			return err
 		}
-		g := Group{Name: n}
+		g := Group{Name: n, Subtasks: []string{}}
 		for _, m := range members {
 			g.Members = append(g.Members, m.Name)
+		}
+		for _, sub := range gs.Tasks {
+			if _, isGroup := tc.c.GroupSpec(sub); isGroup {
+				g.Subtasks = append(g.Subtasks, sub)
+				continue
+			}
+			// A task, or a tag standing for its tasks (lm-eval flattens
+			// tags into the group's subtasks).
+			ts, err := tc.c.Resolve([]string{sub})
+			if err != nil {
+				return err
+			}
+			for _, t := range ts {
+				g.Subtasks = append(g.Subtasks, t.Name)
+			}
+		}
+		for _, a := range gs.AggregateMetricList {
+			for _, f := range a.FilterList {
+				g.Aggregates = append(g.Aggregates, GroupAggregate{Metric: a.Metric, Filter: f, WeightBySize: a.WeightBySize})
+			}
 		}
 		groups = append(groups, g)
 		// Nested groups are aggregated too, as lm-eval reports them.

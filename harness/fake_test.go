@@ -129,6 +129,8 @@ func fakeTask(name, kind string, n int) *Task {
 type fakeCatalog struct {
 	tasks  map[string]*Task
 	groups map[string][]string
+	// aggs holds a group's aggregate_metric_list (none: a suite).
+	aggs map[string][]GroupAggregate
 }
 
 func newFakeCatalog(n int) *fakeCatalog {
@@ -147,7 +149,7 @@ func (c *fakeCatalog) Resolve(names []string) ([]*Task, []Group, error) {
 	seen := map[string]bool{}
 	for _, n := range names {
 		if m, ok := c.groups[n]; ok {
-			groups = append(groups, Group{Name: n, Members: m})
+			groups = append(groups, Group{Name: n, Members: m, Aggregates: c.aggs[n]})
 			for _, t := range m {
 				if !seen[t] {
 					seen[t] = true

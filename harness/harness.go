@@ -119,9 +119,29 @@ type Task struct {
 }
 
 // Group is a task group requested by name, with its leaf tasks.
+//
+// As in lm-eval, a group reports an aggregate of its own only for the
+// entries of its aggregate_metric_list (Aggregates); a group without one
+// (a suite such as ouro-base) just lists its members.
 type Group struct {
 	Name    string
 	Members []string
+	// Subtasks are the direct children the aggregates are taken over:
+	// tasks, or nested groups whose own aggregates stand for them (with
+	// their total size). Nil means Members.
+	Subtasks []string
+	// Aggregates lists the aggregated (metric, filter) pairs.
+	Aggregates []GroupAggregate
+}
+
+// GroupAggregate is one (metric, filter) of a group's
+// aggregate_metric_list: the mean of the subtasks' values, weighted by
+// their document counts when WeightBySize (lm-eval's micro average) or
+// unweighted otherwise (the macro average).
+type GroupAggregate struct {
+	Metric       string
+	Filter       string
+	WeightBySize bool
 }
 
 // Catalog resolves task and group names.

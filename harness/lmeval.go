@@ -74,7 +74,11 @@ func writeLMEval(out string, p *plan, r *runner, mf *MetricsFile, start time.Tim
 				n = gm.N
 			}
 			res["sample_count"] = n
-			groups[key] = res
+			// Like lm-eval, only aggregating groups appear in "groups";
+			// every group lists its subtasks.
+			if len(gr.Metrics) > 0 {
+				groups[key] = res
+			}
 			var members []string
 			for _, t := range gr.Members {
 				members = append(members, name(t, gr.Setting))
@@ -84,6 +88,8 @@ func writeLMEval(out string, p *plan, r *runner, mf *MetricsFile, start time.Tim
 		doc["results"] = results
 		if len(groups) > 0 {
 			doc["groups"] = groups
+		}
+		if len(subtasks) > 0 {
 			doc["group_subtasks"] = subtasks
 		}
 		doc["configs"] = configs

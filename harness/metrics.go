@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math"
-	"sort"
 )
 
 // MetricsFile is metrics.json: every metric × filter chain × setting of
@@ -67,7 +66,9 @@ type Cell struct {
 	MeanSteps *float64 `json:"mean_steps,omitempty"`
 }
 
-// GroupResult aggregates a named group's member tasks, weighted by size.
+// GroupResult is a named group's aggregates (see [Group] and
+// groupResult); Metrics is empty for a group without an
+// aggregate_metric_list.
 type GroupResult struct {
 	Model      string        `json:"model"`
 	Group      string        `json:"group"`
@@ -77,16 +78,19 @@ type GroupResult struct {
 	Metrics    []GroupMetric `json:"metrics"`
 }
 
-// GroupMetric is a size-weighted mean over members with the pooled
-// standard error lm-eval uses (pooled_sample_stderr).
+// GroupMetric is the mean of a group's subtasks' values — weighted by
+// their sizes when WeightBySize, plain otherwise — with the pooled
+// standard error lm-eval uses (pooled_sample_stderr over the subtasks'
+// sizes in both cases, as lm-eval does).
 type GroupMetric struct {
 	Metric         string   `json:"metric"`
 	Filter         string   `json:"filter"`
+	WeightBySize   bool     `json:"weight_by_size"`
 	HigherIsBetter bool     `json:"higher_is_better"`
 	Value          *float64 `json:"value"`
 	Stderr         *float64 `json:"stderr"`
 	N              int      `json:"n"`
-	// Tasks lists the members that report this metric.
+	// Tasks lists the subtasks aggregated (all direct subtasks).
 	Tasks []string `json:"tasks"`
 }
 
@@ -120,10 +124,15 @@ func (r *runner) metrics(ctx context.Context) (*MetricsFile, error) {
 		tr := &mf.Results[i]
 		byKey[jobKey{tr.Model, tr.Task, tr.SettingKey}] = tr
 	}
+	byGroup := make(map[string]Group, len(p.groups))
+	for _, g := range p.groups {
+		byGroup[g.Name] = g
+	}
+	memo := map[jobKey]*GroupResult{}
 	for _, g := range p.groups {
 		for _, m := range p.models {
 			for _, s := range m.settings {
-				if gr := groupResult(g, m.label, s, byKey); gr != nil {
+				if gr := groupResult(g, m.label, s, byKey, byGroup, memo, nil); gr != nil {
 					mf.Groups = append(mf.Groups, *gr)
 				}
 			}
@@ -289,68 +298,6 @@ func (r *runner) taskResult(ctx context.Context, jo *jobOutcome) (*TaskResult, e
 		}
 	}
 	return tr, nil
-}
-
-// groupResult aggregates, for every (metric, filter) with mean
-// aggregation, the members that report it (as lm-eval does for a group's
-// metrics).
-func groupResult(g Group, model string, s Setting, byKey map[jobKey]*TaskResult) *GroupResult {
-	var members []*TaskResult
-	for _, name := range g.Members {
-		tr := byKey[jobKey{model, name, s.Key()}]
-		if tr == nil {
-			return nil
-		}
-		members = append(members, tr)
-	}
-	gr := &GroupResult{Model: model, Group: g.Name, Setting: s, SettingKey: s.Key(), Members: g.Members}
-	type mk struct{ metric, filter string }
-	type acc struct {
-		vals, ses []float64
-		ns        []int
-		tasks     []string
-		hib       bool
-	}
-	accs := map[mk]*acc{}
-	for _, tr := range members {
-		for _, mr := range tr.Metrics {
-			if mr.Aggregation != "mean" || mr.Value == nil {
-				continue
-			}
-			k := mk{mr.Metric, mr.Filter}
-			a := accs[k]
-			if a == nil {
-				a = &acc{}
-				accs[k] = a
-			}
-			se := math.NaN()
-			if mr.Stderr != nil {
-				se = *mr.Stderr
-			}
-			a.vals, a.ses, a.ns = append(a.vals, *mr.Value), append(a.ses, se), append(a.ns, mr.N)
-			a.tasks = append(a.tasks, tr.Task)
-			a.hib = mr.HigherIsBetter
-		}
-	}
-	keys := make([]mk, 0, len(accs))
-	for k := range accs {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if keys[i].metric != keys[j].metric {
-			return keys[i].metric < keys[j].metric
-		}
-		return keys[i].filter < keys[j].filter
-	})
-	for _, k := range keys {
-		a := accs[k]
-		v, se, n := pooled(a.vals, a.ses, a.ns)
-		gr.Metrics = append(gr.Metrics, GroupMetric{Metric: k.metric, Filter: k.filter, HigherIsBetter: a.hib, Value: finite(v), Stderr: finite(se), N: n, Tasks: a.tasks})
-	}
-	if len(gr.Metrics) == 0 {
-		return nil
-	}
-	return gr
 }
 
 // pooled returns the size-weighted mean and lm-eval's pooled sample

@@ -261,7 +261,7 @@ func TestLMEvalFormat(t *testing.T) {
 	if _, ok := res["add_mc"].(map[string]any)["acc,none"]; !ok {
 		t.Error(`results.add_mc lacks "acc,none"`)
 	}
-	for _, k := range []string{"versions", "n-shot", "configs", "higher_is_better", "n-samples", "config", "groups", "group_subtasks"} {
+	for _, k := range []string{"versions", "n-shot", "configs", "higher_is_better", "n-samples", "config", "group_subtasks"} {
 		if _, ok := doc[k]; !ok {
 			t.Errorf("lm-eval results lack %q", k)
 		}
