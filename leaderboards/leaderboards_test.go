@@ -31,7 +31,7 @@ func result(model string, s harness.Setting, all, h1, h2, steps float64) harness
 	tr := harness.TaskResult{Model: model, Task: "khop", Setting: s, SettingKey: s.Key(), N: 200,
 		Metrics: []harness.MetricResult{{Metric: "exact_match", Filter: "none", Aggregation: "mean", HigherIsBetter: true,
 			Value: f(all), Stderr: f(0.02), CILo: f(all - 0.05), CIHi: f(all + 0.05), N: 200,
-			Breakdown: map[string]map[string]harness.Cell{"hops": {"1": cell(h1, 100, steps - 1), "10": cell(h2, 100, steps)}}}}}
+			Breakdown: map[string]map[string]harness.Cell{"hops": {"1": cell(h1, 100, steps-1), "10": cell(h2, 100, steps)}}}}}
 	if steps > 0 {
 		tr.MeanSteps = f(steps)
 	}
