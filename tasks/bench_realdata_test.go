@@ -375,6 +375,19 @@ func TestBenchPromptsMatchLMEval(t *testing.T) {
 		strings.Count(s.Prompt, "Problem:\n") != 5 {
 		t.Errorf("minerva_math500 doc 0 prompt:\n%s", s.Prompt)
 	}
+	// mgsm_en (lm-eval mgsm_direct_en), docs 0 and 146: 0-shot; the
+	// headerless TSV's answer "2,125" becomes lm-eval's integer target.
+	for _, tc := range []struct {
+		doc            int
+		prompt, target string
+	}{
+		{0, "Question: Janet’s ducks lay 16 eggs per day. She eats three for breakfast every morning and bakes muffins for her friends every day with four. She sells the remainder at the farmers' market daily for $2 per fresh duck egg. How much in dollars does she make every day at the farmers' market?\nAnswer:", "18"},
+		{146, "Question: Johnny is picking up the toys on the floor of his room.  He'd dumped a lego boxed set with 500 pieces on the floor, and another one that had 3 times more pieces than the 500 piece one, and another one that had 1/4 the number of pieces.  How many blocks does Johnny pick up if he picks up all the legos?\nAnswer:", "2125"},
+	} {
+		if s := buildDoc(t, c, "mgsm_en", tc.doc, opt); s.Prompt != tc.prompt || s.Target != tc.target {
+			t.Errorf("mgsm_en doc %d: prompt %q target %q\nwant %q target %q", tc.doc, s.Prompt, s.Target, tc.prompt, tc.target)
+		}
+	}
 	// gpqa_diamond, doc 0.
 	s = buildDoc(t, c, "gpqa_diamond", 0, opt)
 	if want := "What is the correct answer to this question:Two quantum states with energies E1 and E2 have a lifetime of 10^-9 sec and 10^-8 sec, respectively. We want to clearly distinguish these two energy levels. Which one of the following options could be their energy difference so that they can be clearly resolved?\nChoices:\n(A) 10^-4 eV\n(B) 10^-11 eV\n(C) 10^-8 eV\n(D) 10^-9 eV\nAnswer:"; s.Prompt != want || s.GoldIndex != 0 {
@@ -434,6 +447,8 @@ func goldResponse(t testing.TB, task string, s *tasks.Sample) string {
 		return "Step one. So the answer is " + s.Target + "."
 	case task == "mmlu_pro_subset300":
 		return "Reasoning. The answer is (" + s.Target + ")."
+	case task == "mgsm_en":
+		return " " + s.Target // direct answer after "Answer:"
 	}
 	t.Fatalf("no gold response for task %s", task)
 	return ""

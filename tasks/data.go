@@ -60,12 +60,58 @@ func formatOf(file, hint string) (string, error) {
 	return "", fmt.Errorf("%s: unknown file format (use .jsonl, .json, .csv, .tsv or .parquet, optionally .gz)", file)
 }
 
-// readFile reads every row of one local data file. field is datasets'
-// json `field` option (the key of the row list in a JSON object).
-func readFile(ctx context.Context, file, hint, field string) ([]Doc, error) {
+// readOptions are the dataset_kwargs that change how a file is read, with
+// the meaning Hugging Face datasets' loaders give them.
+type readOptions struct {
+	// Field is the json loader's field: the key of the row list in a
+	// JSON object.
+	Field string
+	// ColumnNames is the csv loader's column_names: the file has no
+	// header row and its columns are named, in order, by these names.
+	ColumnNames []string
+}
+
+// readOptionsOf reads dataset_kwargs.field and dataset_kwargs.column_names.
+func readOptionsOf(kw map[string]any) (readOptions, error) {
+	var o readOptions
+	if v, ok := kw["field"]; ok {
+		f, ok := v.(string)
+		if !ok {
+			return o, fmt.Errorf("dataset_kwargs.field: expected a string, got %v", v)
+		}
+		o.Field = f
+	}
+	v, ok := kw["column_names"]
+	if !ok {
+		return o, nil
+	}
+	l, ok := v.([]any)
+	if !ok || len(l) == 0 {
+		return o, fmt.Errorf("dataset_kwargs.column_names: expected a non-empty list of column names, got %v", v)
+	}
+	seen := map[string]bool{}
+	for i, x := range l {
+		n, ok := x.(string)
+		if !ok || n == "" {
+			return o, fmt.Errorf("dataset_kwargs.column_names[%d]: expected a non-empty string, got %v", i, x)
+		}
+		if seen[n] {
+			return o, fmt.Errorf("dataset_kwargs.column_names: %q appears twice", n)
+		}
+		seen[n] = true
+		o.ColumnNames = append(o.ColumnNames, n)
+	}
+	return o, nil
+}
+
+// readFile reads every row of one local data file.
+func readFile(ctx context.Context, file, hint string, opt readOptions) ([]Doc, error) {
 	format, err := formatOf(file, hint)
 	if err != nil {
 		return nil, err
+	}
+	if opt.ColumnNames != nil && format != "csv" && format != "tsv" {
+		return nil, fmt.Errorf("%s: dataset_kwargs.column_names applies to csv and tsv files only, not %s", file, format)
 	}
 	if format == "parquet" {
 		return readParquet(ctx, file)
@@ -88,11 +134,11 @@ func readFile(ctx context.Context, file, hint, field string) ([]Doc, error) {
 	case "jsonl":
 		return readJSONL(ctx, r, file)
 	case "json":
-		return readJSON(r, file, field)
+		return readJSON(r, file, opt.Field)
 	case "csv":
-		return readCSV(ctx, r, file, ',')
+		return readCSV(ctx, r, file, ',', opt.ColumnNames)
 	case "tsv":
-		return readCSV(ctx, r, file, '\t')
+		return readCSV(ctx, r, file, '\t', opt.ColumnNames)
 	}
 	return nil, fmt.Errorf("%s: unsupported format %s", file, format)
 }
@@ -220,24 +266,32 @@ func jsonKind(v any) string {
 	return "a number"
 }
 
-// readCSV reads a header row and records. Columns whose every non-empty
+// readCSV reads a header row and records - or, when names is not nil,
+// headerless records whose columns names names (datasets' column_names),
+// each of exactly len(names) fields. Columns whose every non-empty
 // value is an integer (or number) become int64 (float64), like pandas'
 // type inference in datasets' csv loader - but only when printing the
 // number the way Python does gives back the exact text ("2.50" or "007"
 // keep the column a string), so templates never alter a value's text.
-func readCSV(ctx context.Context, r io.Reader, file string, sep rune) ([]Doc, error) {
+func readCSV(ctx context.Context, r io.Reader, file string, sep rune, names []string) ([]Doc, error) {
 	cr := csv.NewReader(r)
 	cr.Comma = sep
 	cr.FieldsPerRecord = 0
 	if sep == '\t' {
 		cr.LazyQuotes = true
 	}
-	header, err := cr.Read()
-	if err == io.EOF {
-		return nil, fmt.Errorf("%s: empty file (expected a header row)", file)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", file, err)
+	header := names
+	if names != nil {
+		cr.FieldsPerRecord = len(names)
+	} else {
+		var err error
+		header, err = cr.Read()
+		if err == io.EOF {
+			return nil, fmt.Errorf("%s: empty file (expected a header row, or dataset_kwargs.column_names for a file without one)", file)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", file, err)
+		}
 	}
 	var rows [][]string
 	for {
@@ -248,6 +302,9 @@ func readCSV(ctx context.Context, r io.Reader, file string, sep rune) ([]Doc, er
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
+				if errors.Is(pe.Err, csv.ErrFieldCount) && names != nil {
+					return nil, fmt.Errorf("%s:%d: %d fields, want %d (dataset_kwargs.column_names %v)", file, pe.Line, len(rec), len(names), names)
+				}
 				return nil, fmt.Errorf("%s:%d: %v", file, pe.Line, pe.Err)
 			}
 			return nil, fmt.Errorf("%s: %v", file, err)

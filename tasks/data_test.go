@@ -313,7 +313,7 @@ metadata:
 }
 
 func TestCSVTypingKeepsText(t *testing.T) {
-	docs, err := readCSV(t.Context(), strings.NewReader("i,f,s,z,e\n1,2.5,2.50,007,\n-3,1.0,x,1,\n"), "x.csv", ',')
+	docs, err := readCSV(t.Context(), strings.NewReader("i,f,s,z,e\n1,2.5,2.50,007,\n-3,1.0,x,1,\n"), "x.csv", ',', nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -323,6 +323,67 @@ func TestCSVTypingKeepsText(t *testing.T) {
 	}
 	if !reflect.DeepEqual(docs, want) {
 		t.Errorf("got %#v\nwant %#v", docs, want)
+	}
+}
+
+// TestCSVColumnNames reads headerless CSV/TSV files through
+// dataset_kwargs.column_names (datasets' csv loader option: the names
+// replace the header row), with clear errors for bad rows and options.
+func TestCSVColumnNames(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	names := []any{"question", "answer_number"}
+	tsv := write("m.tsv", "How many?\t18\nAnd now?\t2,125\n")
+	ro, err := readOptionsOf(map[string]any{"column_names": names})
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, err := readFile(t.Context(), tsv, "csv", ro)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Doc{{"question": "How many?", "answer_number": "18"}, {"question": "And now?", "answer_number": "2,125"}}
+	if !reflect.DeepEqual(docs, want) {
+		t.Errorf("got %#v\nwant %#v", docs, want)
+	}
+	// Integer columns are typed as with a header row.
+	csvFile := write("n.csv", "a,1\nb,2\n")
+	docs, err = readFile(t.Context(), csvFile, "csv", ro)
+	if err != nil || !reflect.DeepEqual(docs, []Doc{{"question": "a", "answer_number": int64(1)}, {"question": "b", "answer_number": int64(2)}}) {
+		t.Errorf("csv: %#v, %v", docs, err)
+	}
+	// Without column_names the first row is the header.
+	docs, err = readFile(t.Context(), tsv, "csv", readOptions{})
+	if err != nil || len(docs) != 1 || docs[0]["How many?"] != "And now?" {
+		t.Errorf("header row: %#v, %v", docs, err)
+	}
+	for _, tc := range []struct {
+		name, file string
+		kw         map[string]any
+		wantErr    string
+	}{
+		{"short row", write("s.tsv", "q\t1\nonly a question\n"), map[string]any{"column_names": names}, "s.tsv:2: 1 fields, want 2"},
+		{"long row", write("l.tsv", "q\t1\textra\n"), map[string]any{"column_names": names}, "l.tsv:1: 3 fields, want 2"},
+		{"not a list", tsv, map[string]any{"column_names": "question"}, "dataset_kwargs.column_names: expected a non-empty list"},
+		{"empty list", tsv, map[string]any{"column_names": []any{}}, "dataset_kwargs.column_names: expected a non-empty list"},
+		{"empty name", tsv, map[string]any{"column_names": []any{"q", ""}}, "dataset_kwargs.column_names[1]: expected a non-empty string"},
+		{"duplicate", tsv, map[string]any{"column_names": []any{"q", "q"}}, `"q" appears twice`},
+		{"jsonl", write("j.jsonl", "{}\n"), map[string]any{"column_names": names}, "j.jsonl: dataset_kwargs.column_names applies to csv and tsv files only"},
+		{"empty file", write("e.tsv", ""), map[string]any{}, "e.tsv: empty file (expected a header row, or dataset_kwargs.column_names"},
+	} {
+		ro, err := readOptionsOf(tc.kw)
+		if err == nil {
+			_, err = readFile(t.Context(), tc.file, "", ro)
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+			t.Errorf("%s: error %v, want it to contain %q", tc.name, err, tc.wantErr)
+		}
 	}
 }
 

@@ -221,9 +221,12 @@ func (t *Task) loadSplit(ctx context.Context, split string, opt LoadOptions) ([]
 		if err != nil {
 			return nil, fmt.Errorf("task %s: split %s: %w", t.Name, split, err)
 		}
-		field, _ := s.DatasetKwargs["field"].(string)
+		ro, err := readOptionsOf(s.DatasetKwargs)
+		if err != nil {
+			return nil, fmt.Errorf("task %s: %w", t.Name, err)
+		}
 		for _, f := range files {
-			ds, err := readFile(ctx, f, s.DatasetPath, field)
+			ds, err := readFile(ctx, f, s.DatasetPath, ro)
 			if err != nil {
 				return nil, fmt.Errorf("task %s: split %s: %w", t.Name, split, err)
 			}

@@ -38,8 +38,11 @@
 // naming a generator of package procedural (dataset_kwargs: seed,
 // <split>_size, and the generator's own options). Files may be gzipped.
 // JSON integers stay integers and CSV/TSV columns are typed like pandas, so
-// templates print values as Python would. Errors name task, split, file and
-// line or row.
+// templates print values as Python would. A CSV/TSV file has a header row
+// unless dataset_kwargs.column_names (datasets' csv option) names its
+// columns, in which case every row is data and must have exactly that many
+// fields; dataset_kwargs.field is the json loader's key of the row list.
+// Errors name task, split, file and line or row.
 //
 // # Templates
 //

@@ -146,3 +146,35 @@ func FuzzJSONL(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCSV: the CSV/TSV reader, with a header row or with column_names,
+// gives every document every column or fails with an error naming the
+// file, and never panics.
+func FuzzCSV(f *testing.F) {
+	f.Add([]byte("a,b\n1,x\n2,y\n"), false, false)
+	f.Add([]byte("q\t18\nr\t2,125\n"), true, true)
+	f.Add([]byte("q\t\"x\ty\n"), true, true)
+	f.Add([]byte("1,2,3\n4,5\n"), false, true)
+	f.Fuzz(func(t *testing.T, data []byte, tab, headerless bool) {
+		sep := ','
+		if tab {
+			sep = '\t'
+		}
+		var names []string
+		if headerless {
+			names = []string{"question", "answer_number"}
+		}
+		docs, err := readCSV(context.Background(), strings.NewReader(string(data)), "f.csv", sep, names)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "f.csv") {
+				t.Fatalf("error without the file name: %v", err)
+			}
+			return
+		}
+		for i, d := range docs {
+			if headerless && len(d) != len(names) {
+				t.Fatalf("doc %d has %d columns, want %d: %v", i, len(d), len(names), d)
+			}
+		}
+	})
+}
