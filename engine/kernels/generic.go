@@ -1,6 +1,9 @@
 package kernels
 
-import "math"
+import (
+	"math"
+	"sync"
+)
 
 // generic is the portable Go implementation of Kernels. It is the numeric
 // reference: other implementations are tested against it.
@@ -9,6 +12,9 @@ type generic struct {
 	// scratch[w] is worker w's private buffer (weight row in f32, or
 	// attention scores). Only worker w touches it, so it needs no lock.
 	scratch [][]float32
+	// mmJobs and attnJobs recycle per-call work descriptions, so MatMul
+	// and Attention allocate nothing in the steady state.
+	mmJobs, attnJobs sync.Pool
 }
 
 // NewGeneric returns the portable implementation with a persistent pool of
@@ -42,47 +48,73 @@ func (g *generic) MatMul(out, x []float32, M int, w *Matrix) {
 	}
 	_ = x[M*K-1]
 	_ = out[M*N-1]
+	j, _ := g.mmJobs.Get().(*genericMM)
+	if j == nil {
+		j = &genericMM{g: g}
+		j.gemv, j.cols, j.rows = j.runGEMV, j.runCols, j.runRows
+	}
+	j.out, j.x, j.w, j.M = out, x, w, M
 	workers := g.pool.Workers()
-	if N >= workers*minRowsPerChunk || M == 1 {
+	switch {
+	case M == 1 && w.DType == BF16:
+		// Decode GEMV: one fused pass over the bf16 weights (same
+		// products and summation order as widening then Dot).
+		g.pool.RunChunks(N, max(1, min(workers, N/minRowsPerChunk)), j.gemv)
+	case N >= workers*minRowsPerChunk || M == 1:
 		// Split output columns (weight rows): each worker streams its own
 		// slice of the weights once and reuses each row for all M inputs.
-		if M == 1 && w.DType == BF16 {
-			// Decode GEMV: one fused pass over the bf16 weights (same
-			// products and summation order as widening then Dot).
-			g.pool.RunChunks(N, max(1, min(workers, N/minRowsPerChunk)), func(_, lo, hi int) {
-				for n := lo; n < hi; n++ {
-					out[n] = dotBF16(x[:K], w.U16[n*K:n*K+K])
-				}
-			})
-			return
-		}
-		g.pool.RunChunks(N, max(1, min(workers, N/minRowsPerChunk)), func(wk, lo, hi int) {
-			var row []float32
-			if w.DType != F32 {
-				row = g.buf(wk, K)
-			}
-			for n := lo; n < hi; n++ {
-				r := rowF32(row, w, n)
-				for m := range M {
-					out[m*N+n] = Dot(x[m*K:m*K+K], r)
-				}
-			}
-		})
-		return
+		g.pool.RunChunks(N, max(1, min(workers, N/minRowsPerChunk)), j.cols)
+	default:
+		// Few output columns, many inputs: split the inputs.
+		g.pool.Run(M, j.rows)
 	}
-	// Few output columns, many inputs: split the inputs.
-	g.pool.Run(M, func(wk, lo, hi int) {
-		var row []float32
-		if w.DType != F32 {
-			row = g.buf(wk, K)
+	j.out, j.x, j.w = nil, nil, nil
+	g.mmJobs.Put(j)
+}
+
+// genericMM is one MatMul call's operands, recycled through a sync.Pool
+// with its chunk functions bound once, so MatMul allocates nothing.
+type genericMM struct {
+	g                *generic
+	gemv, cols, rows func(worker, lo, hi int)
+	out, x           []float32
+	w                *Matrix
+	M                int
+}
+
+func (j *genericMM) runGEMV(_, lo, hi int) {
+	K, x, u := j.w.Cols, j.x, j.w.U16
+	for n := lo; n < hi; n++ {
+		j.out[n] = dotBF16(x[:K], u[n*K:n*K+K])
+	}
+}
+
+func (j *genericMM) runCols(wk, lo, hi int) {
+	w, M, N, K := j.w, j.M, j.w.Rows, j.w.Cols
+	var row []float32
+	if w.DType != F32 {
+		row = j.g.buf(wk, K)
+	}
+	for n := lo; n < hi; n++ {
+		r := rowF32(row, w, n)
+		for m := range M {
+			j.out[m*N+n] = Dot(j.x[m*K:m*K+K], r)
 		}
-		for n := range N {
-			r := rowF32(row, w, n)
-			for m := lo; m < hi; m++ {
-				out[m*N+n] = Dot(x[m*K:m*K+K], r)
-			}
+	}
+}
+
+func (j *genericMM) runRows(wk, lo, hi int) {
+	w, N, K := j.w, j.w.Rows, j.w.Cols
+	var row []float32
+	if w.DType != F32 {
+		row = j.g.buf(wk, K)
+	}
+	for n := range N {
+		r := rowF32(row, w, n)
+		for m := lo; m < hi; m++ {
+			j.out[m*N+n] = Dot(j.x[m*K:m*K+K], r)
 		}
-	})
+	}
 }
 
 // rowF32 returns row n of w as float32, converting into buf when w is not
@@ -216,31 +248,52 @@ func (g *generic) Attention(out, q, k, v []float32, nq, pos0, heads, kvHeads, he
 	if nq <= 0 {
 		return
 	}
-	group := heads / kvHeads
+	j, _ := g.attnJobs.Get().(*genericAttn)
+	if j == nil {
+		j = &genericAttn{g: g}
+		j.fn = j.run
+	}
+	*j = genericAttn{g: g, fn: j.fn, out: out, q: q, k: k, v: v, nq: nq, pos0: pos0, heads: heads, kvHeads: kvHeads, headDim: headDim, scale: scale}
+	g.pool.RunChunks(nq*heads, max(1, min(g.pool.Workers(), nq*heads)), j.fn)
+	*j = genericAttn{g: g, fn: j.fn}
+	g.attnJobs.Put(j)
+}
+
+// genericAttn is one Attention call's operands, recycled like genericMM.
+type genericAttn struct {
+	g                                 *generic
+	fn                                func(worker, lo, hi int)
+	out, q, k, v                      []float32
+	nq, pos0, heads, kvHeads, headDim int
+	scale                             float32
+}
+
+func (j *genericAttn) run(wk, lo, hi int) {
+	heads, headDim, pos0 := j.heads, j.headDim, j.pos0
+	group := heads / j.kvHeads
 	qStride := heads * headDim
-	kvStride := kvHeads * headDim
-	g.pool.RunChunks(nq*heads, max(1, min(g.pool.Workers(), nq*heads)), func(wk, lo, hi int) {
-		scores := g.buf(wk, pos0+nq)
-		for u := lo; u < hi; u++ {
-			i, h := u/heads, u%heads
-			n := pos0 + i + 1 // keys visible to this query (causal)
-			kh := h / group
-			qv := q[i*qStride+h*headDim : i*qStride+(h+1)*headDim]
-			s := scores[:n]
-			for j := range n {
-				s[j] = Dot(qv, k[j*kvStride+kh*headDim:j*kvStride+(kh+1)*headDim]) * scale
-			}
-			softmax(s)
-			o := out[i*qStride+h*headDim : i*qStride+(h+1)*headDim]
-			clear(o)
-			for j, p := range s {
-				vv := v[j*kvStride+kh*headDim : j*kvStride+(kh+1)*headDim]
-				for d := range o {
-					o[d] += p * vv[d]
-				}
+	kvStride := j.kvHeads * headDim
+	q, k, v, out := j.q, j.k, j.v, j.out
+	scores := j.g.buf(wk, pos0+j.nq)
+	for u := lo; u < hi; u++ {
+		i, h := u/heads, u%heads
+		n := pos0 + i + 1 // keys visible to this query (causal)
+		kh := h / group
+		qv := q[i*qStride+h*headDim : i*qStride+(h+1)*headDim]
+		s := scores[:n]
+		for jj := range n {
+			s[jj] = Dot(qv, k[jj*kvStride+kh*headDim:jj*kvStride+(kh+1)*headDim]) * j.scale
+		}
+		softmax(s)
+		o := out[i*qStride+h*headDim : i*qStride+(h+1)*headDim]
+		clear(o)
+		for jj, p := range s {
+			vv := v[jj*kvStride+kh*headDim : jj*kvStride+(kh+1)*headDim]
+			for d := range o {
+				o[d] += p * vv[d]
 			}
 		}
-	})
+	}
 }
 
 func (g *generic) ToF32(dst []float32, w *Matrix, r int) {

@@ -345,3 +345,28 @@ func BenchmarkGenericGEMV(b *testing.B) {
 		k.MatMul(out, x, 1, w)
 	}
 }
+
+// TestGenericNoAllocs: the portable MatMul (all three splits) and
+// Attention allocate nothing once their buffers are warm.
+func TestGenericNoAllocs(t *testing.T) {
+	k := NewGeneric(2)
+	defer k.Close()
+	rng := rand.New(rand.NewPCG(2, 2))
+	x, out := make([]float32, 64*256), make([]float32, 64*256)
+	q := make([]float32, 4*64)
+	kv := make([]float32, 100*4*64)
+	for _, c := range []struct {
+		dt      DType
+		M, N, K int
+	}{{BF16, 1, 256, 256}, {F32, 1, 256, 256}, {BF16, 4, 256, 256}, {F16, 64, 8, 256}} {
+		w, _ := matrix(rng, c.dt, c.N, c.K)
+		k.MatMul(out, x, c.M, w)
+		if a := testing.AllocsPerRun(50, func() { k.MatMul(out, x, c.M, w) }); a != 0 {
+			t.Errorf("MatMul %v M=%d N=%d: %v allocations per call", c.dt, c.M, c.N, a)
+		}
+	}
+	k.Attention(q, q, kv, kv, 1, 99, 4, 4, 64, 0.125)
+	if a := testing.AllocsPerRun(50, func() { k.Attention(q, q, kv, kv, 1, 99, 4, 4, 64, 0.125) }); a != 0 {
+		t.Errorf("Attention: %v allocations per call", a)
+	}
+}
