@@ -7,6 +7,8 @@
 //	ouroeval run --model SPEC --tasks a,b [flags]   evaluate one model
 //	ouroeval sweep CONFIG.yaml [flags]              run a sweep config
 //	ouroeval tasks list|show|dump ...               inspect tasks
+//	ouroeval leaderboard RUN_DIR [--format F]       tables of a finished run
+//	ouroeval gate --baseline FILE --run RUN_DIR     CI regression gate
 //
 // Exit codes: 0 success, 1 error, 2 usage, 130 interrupted.
 package main
@@ -45,6 +47,8 @@ func commands() []command {
 		{"rescore", "grade recorded generations: rescore --task T --responses FILE.jsonl [--out DIR]", rescoreCmd},
 		{"data", "fetch or check benchmark files: data pull|verify TASK... [--data-dir DIR]", dataCmd},
 		{"bench", "same-run ceilings, then kernels or a model against them: bench kernels|model [--json]", benchCmd},
+		{"leaderboard", "tables of a finished run: leaderboard RUN_DIR [--format text|markdown|csv]", leaderboardCmd},
+		{"gate", "fail on a regression against a baseline: gate --baseline FILE --run RUN_DIR", gateCmd},
 		{"inspect", "per-loop logit lens: inspect --model DIR (--prompt TEXT | --ids 1,2,3) [--steps R] [--top-k K] [--json]", inspectCmd},
 	}
 }
@@ -137,7 +141,7 @@ func printUsage(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "commands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run 'ouroeval COMMAND -h' for a command's flags.")

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -19,29 +20,84 @@ func runMain(t *testing.T, ctx context.Context, args ...string) (code int, stdou
 	return code, o.String(), e.String()
 }
 
+// TestDefaultSweepSmoke runs the embedded default sweep from a directory
+// other than the repository (the micro checkpoints are embedded), then
+// reads it back with leaderboard and gates it against itself and against
+// a tampered baseline.
 func TestDefaultSweepSmoke(t *testing.T) {
 	dir := t.TempDir()
+	t.Chdir(dir)
 	out := filepath.Join(dir, "run")
-	code, stdout, stderr := runMain(t, context.Background(), "--limit", "4", "--out", out, "--cache", filepath.Join(dir, "cache"), "--progress", "none", "--bootstrap", "100")
+	code, stdout, stderr := runMain(t, context.Background(), "--limit", "24", "--out", out, "--cache", filepath.Join(dir, "cache"), "--progress", "none", "--bootstrap", "100")
 	if code != exitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	if !strings.Contains(stdout, "chance backend") || !strings.Contains(stdout, "procedural") {
-		t.Errorf("the default run does not say it evaluates the chance backend on the procedural tasks:\n%s", stdout)
+	for _, want := range []string{"micro models on khop", "Results", "Parameter efficiency", "Per depth", "khop-dense-l8", "chance", "R=4,q=0.5", "141.2k", "hops=4"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("the default run's output lacks %q:\n%s", want, stdout)
+		}
 	}
-	if !strings.Contains(stdout, "mano") || !strings.Contains(stdout, "Value") {
-		t.Errorf("no results table:\n%s", stdout)
-	}
-	for _, f := range []string{"run.json", "metrics.json", "samples/chance/mano.jsonl"} {
+	for _, f := range []string{"run.json", "metrics.json", "samples/khop-looped-l2r4/khop.jsonl", "samples/chance/khop.jsonl"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Errorf("missing %s: %v", f, err)
 		}
 	}
 	var info harness.RunInfo
 	data, _ := os.ReadFile(filepath.Join(out, "run.json"))
-	if err := json.Unmarshal(data, &info); err != nil || info.Status != "complete" || len(info.Tasks) == 0 {
-		t.Errorf("run.json: status %q, %d tasks, err %v", info.Status, len(info.Tasks), err)
+	if err := json.Unmarshal(data, &info); err != nil || info.Status != "complete" || len(info.Models) != 4 {
+		t.Fatalf("run.json: status %q, %d models, err %v", info.Status, len(info.Models), err)
 	}
+	// The dense micro models (ouro, total_ut_steps 1) are not looped and
+	// run once; the looped one runs its six settings.
+	settings := map[string]int{}
+	for _, m := range info.Models {
+		settings[m.Name] = len(m.Settings)
+		if looped := m.Name == "khop-looped-l2r4"; m.Capabilities.Looped != looped {
+			t.Errorf("%s: looped %v, want %v", m.Name, m.Capabilities.Looped, looped)
+		}
+	}
+	if want := map[string]int{"khop-looped-l2r4": 6, "khop-dense-l2": 1, "khop-dense-l8": 1, "chance": 1}; !reflect.DeepEqual(settings, want) {
+		t.Errorf("settings per model %v, want %v", settings, want)
+	}
+
+	for _, tt := range []struct {
+		format, want string
+	}{{"text", "┌"}, {"markdown", "### Per depth"}, {"csv", "# Parameter efficiency\nModel,Task,Setting,Params"}} {
+		code, stdout, stderr := runMain(t, context.Background(), "leaderboard", out, "--format", tt.format)
+		if code != exitOK || !strings.Contains(stdout, tt.want) {
+			t.Errorf("leaderboard --format %s: exit %d, stderr %s, output lacks %q:\n%s", tt.format, code, stderr, tt.want, stdout)
+		}
+	}
+
+	base := filepath.Join(out, "metrics.json")
+	if code, stdout, stderr := runMain(t, context.Background(), "gate", "--baseline", base, "--run", out); code != exitOK || !strings.Contains(stdout, "0 failed") {
+		t.Errorf("gate against itself: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	// A baseline in which the iso-compute model was 30 points better.
+	var mf harness.MetricsFile
+	json.Unmarshal(data2(t, base), &mf)
+	for i := range mf.Results {
+		if mf.Results[i].Model == "khop-dense-l8" {
+			v := *mf.Results[i].Metrics[0].Value + 0.3
+			mf.Results[i].Metrics[0].Value = &v
+		}
+	}
+	tampered, _ := json.Marshal(mf)
+	bad := filepath.Join(dir, "better.json")
+	os.WriteFile(bad, tampered, 0o644)
+	code, stdout, stderr = runMain(t, context.Background(), "gate", "--baseline", bad, "--run", out)
+	if code != exitError || !strings.Contains(stdout, "FAIL khop-dense-l8/khop seed=1234 exact_match,none:") || !strings.Contains(stderr, "1 of") {
+		t.Errorf("gate against a better baseline: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+}
+
+func data2(t *testing.T, file string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func TestRunCommand(t *testing.T) {
@@ -91,6 +147,12 @@ func TestExitCodes(t *testing.T) {
 		{"interrupted", canceled, []string{"run", "--model", "chance", "--tasks", "mano", "--out", filepath.Join(dir, "o3"), "--no-cache", "--progress", "none"}, exitInterrupted, "interrupted"},
 		{"tasks show missing", nil, []string{"tasks", "show", "nosuch"}, exitError, "nosuch"},
 		{"tasks dump no n", nil, []string{"tasks", "dump", "mano"}, exitUsage, "--n"},
+		{"unknown embedded model", nil, []string{"run", "--model", "engine:embedded:khop-looped-l9", "--tasks", "khop", "--out", filepath.Join(dir, "o4"), "--no-cache"}, exitError,
+			`no embedded model "khop-looped-l9" (embedded: khop-dense-l2, khop-dense-l8, khop-looped-l2r4)`},
+		{"gate without baseline", nil, []string{"gate", "--run", dir}, exitUsage, "gate needs --baseline FILE and --run RUN_DIR"},
+		{"gate bad baseline", nil, []string{"gate", "--baseline", badKey, "--run", filepath.Join(dir, "nope")}, exitError, "not a metrics.json file"},
+		{"leaderboard bad format", nil, []string{"leaderboard", dir, "--format", "html"}, exitUsage, `unknown --format "html"`},
+		{"leaderboard no run", nil, []string{"leaderboard", filepath.Join(dir, "nope")}, exitError, "metrics.json"},
 	}
 	for _, tt := range tests {
 		ctx := tt.ctx

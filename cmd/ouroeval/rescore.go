@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ouroeval/ouroeval/harness"
+	"github.com/ouroeval/ouroeval/leaderboards"
 	"github.com/ouroeval/ouroeval/tasks"
 )
 
@@ -71,7 +72,9 @@ func rescoreCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	printTable(stdout, res.Metrics)
+	if err := leaderboards.Results(res.Metrics).Render(stdout, leaderboards.Text); err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "results: %s\n", res.Dir)
 	return nil
 }

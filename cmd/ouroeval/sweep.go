@@ -11,12 +11,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/tw"
 	"golang.org/x/term"
 
 	"github.com/ouroeval/ouroeval/configs"
 	"github.com/ouroeval/ouroeval/harness"
+	"github.com/ouroeval/ouroeval/leaderboards"
 	"github.com/ouroeval/ouroeval/tasks"
 )
 
@@ -207,7 +206,13 @@ func execute(ctx context.Context, cfg *harness.Config, rf *runFlags, stdout, std
 		}
 		return err
 	}
-	printTable(stdout, res.Metrics)
+	run, err := leaderboards.Load(res.Dir)
+	if err != nil {
+		return err
+	}
+	if err := leaderboards.RenderAll(stdout, leaderboards.Tables(run), leaderboards.Text); err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "results: %s\n", res.Dir)
 	return nil
 }
@@ -234,43 +239,4 @@ func newProgress(ctx context.Context, mode string, w io.Writer) harness.Progress
 		return harness.NewLines(w, 5*time.Second)
 	}
 	return nil
-}
-
-// printTable prints one row per metric × filter × setting, then groups.
-func printTable(w io.Writer, mf *harness.MetricsFile) {
-	if mf == nil {
-		return
-	}
-	t := tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off))
-	t.Header("Model", "Task", "Setting", "Metric", "Filter", "Value", "± Stderr", "95% CI", "n", "Errors", "No answer")
-	for _, r := range mf.Results {
-		for _, m := range r.Metrics {
-			dir := "↑"
-			if !m.HigherIsBetter {
-				dir = "↓"
-			}
-			t.Append([]string{r.Model, r.Task, r.SettingKey, m.Metric + " " + dir, m.Filter, num(m.Value), num(m.Stderr), ci(m.CILo, m.CIHi),
-				fmt.Sprint(m.N), fmt.Sprint(m.NErrors), fmt.Sprint(m.NExtractionFailures)})
-		}
-	}
-	for _, g := range mf.Groups {
-		for _, m := range g.Metrics {
-			t.Append([]string{g.Model, g.Group + " (group)", g.SettingKey, m.Metric, m.Filter, num(m.Value), num(m.Stderr), "", fmt.Sprint(m.N), "", ""})
-		}
-	}
-	t.Render()
-}
-
-func num(v *float64) string {
-	if v == nil {
-		return "N/A"
-	}
-	return fmt.Sprintf("%.4f", *v)
-}
-
-func ci(lo, hi *float64) string {
-	if lo == nil || hi == nil {
-		return "N/A"
-	}
-	return fmt.Sprintf("[%.4f, %.4f]", *lo, *hi)
 }
