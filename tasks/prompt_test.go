@@ -484,3 +484,59 @@ func TestHellaswagPreprocess(t *testing.T) {
 		t.Errorf("choices %q gold %v", ch, d["gold"])
 	}
 }
+
+// TestListLiteralChoices: a doc_to_choice template building a list literal
+// ("{{[sol1, sol2]}}", lm-eval's piqa) yields that list, as lm-eval's
+// ast.literal_eval of the rendered text does - including values with
+// quotes, commas and brackets, and mixed literal and field elements.
+func TestListLiteralChoices(t *testing.T) {
+	files := map[string]string{
+		"piqa.yaml": `task: mini_piqa
+dataset_path: json
+data_files: {test: piqa.jsonl}
+test_split: test
+output_type: multiple_choice
+doc_to_text: "Question: {{goal}}\nAnswer:"
+doc_to_choice: "{{[sol1, sol2]}}"
+doc_to_target: label
+`,
+		"mixed.yaml": `task: mixed
+dataset_path: json
+data_files: {test: piqa.jsonl}
+test_split: test
+output_type: multiple_choice
+doc_to_text: "{{goal}}"
+doc_to_choice: "{{ ['none of these', sol2, 3] }}"
+doc_to_target: 0
+`,
+		"piqa.jsonl": jsonl(
+			`{"goal": "g", "sol1": "it's \"quoted\", [x]", "sol2": "plain", "label": 1}`,
+		),
+	}
+	for _, tc := range []struct {
+		task    string
+		choices []string
+		gold    int
+	}{
+		{"mini_piqa", []string{`it's "quoted", [x]`, "plain"}, 1},
+		{"mixed", []string{"none of these", "plain", "3"}, 0},
+	} {
+		d := mustDataset(t, files, tc.task, LoadOptions{})
+		s, err := d.Build(0, DefaultFewshotSeed)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.task, err)
+		}
+		if !reflect.DeepEqual(s.Choices, tc.choices) || s.GoldIndex != tc.gold {
+			t.Errorf("%s: choices %q gold %d, want %q gold %d", tc.task, s.Choices, s.GoldIndex, tc.choices, tc.gold)
+		}
+	}
+	// The same through Template.Value, with a dict literal.
+	tp, err := CompileTemplate(`{{ {"a": [sol1, 2], "b": sol2} }}`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := tp.Value(Doc{"sol1": "x", "sol2": "y"})
+	if want := map[string]any{"a": []any{"x", 2}, "b": "y"}; err != nil || !reflect.DeepEqual(v, want) {
+		t.Errorf("dict literal: %#v, %v; want %#v", v, err, want)
+	}
+}

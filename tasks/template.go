@@ -336,7 +336,48 @@ func (t *Template) Value(doc Doc) (v any, err error) {
 	if val.IsError() {
 		return nil, t.wrapErr(fmt.Errorf("%s", val.Error()))
 	}
-	return val.Interface(), nil
+	pv, err := plainValue(val, 0)
+	if err != nil {
+		return nil, t.wrapErr(err)
+	}
+	return pv, nil
+}
+
+// plainValue converts an evaluated expression to the Go values documents
+// hold: a list or dict literal built by the template ("{{[sol1, sol2]}}",
+// which lm-eval renders and reads back with ast.literal_eval) becomes
+// []any or map[string]any, element by element; anything else is the value
+// itself (document fields keep their own types).
+func plainValue(v *exec.Value, depth int) (any, error) {
+	if depth > maxLiteralDepth {
+		return nil, fmt.Errorf("value nested deeper than %d levels", maxLiteralDepth)
+	}
+	switch x := v.Interface().(type) {
+	case exec.ValuesList:
+		out := make([]any, len(x))
+		for i, e := range x {
+			pv, err := plainValue(e, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = pv
+		}
+		return out, nil
+	case *exec.Dict:
+		out := make(map[string]any, len(x.Pairs))
+		for _, p := range x.Pairs {
+			if !p.Key.IsString() {
+				return nil, fmt.Errorf("dict key %s is not a string", p.Key.String())
+			}
+			pv, err := plainValue(p.Value, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out[p.Key.String()] = pv
+		}
+		return out, nil
+	}
+	return v.Interface(), nil
 }
 
 // pyStr formats v like Python's str() of the equivalent Python value.
