@@ -57,7 +57,15 @@
 // applies model.norm (the normed state is the next step's input) and the
 // exit gate. Prefill is Forward with the whole prompt, decode is Forward with
 // one token; both use the same code, and decode-with-cache equals full
-// recomputation (tested). The state after step r is exactly the output of
+// recomputation (tested). Decode allocates nothing per token: the
+// activation buffers and the returned Steps belong to the Sequence and are
+// reused (Steps is valid until the next Forward), the kernels' pool
+// dispatch recycles its per-call state, and Sequence.Reserve gives the KV
+// cache its final capacity up front (Generate reserves prompt + MaxTokens,
+// at most 4096 tokens ahead; past a reservation the cache grows by
+// appending, i.e. O(log n) reallocations). TestDecodeNoAllocs proves 0
+// allocations per decoded token with testing.AllocsPerRun for looped and
+// dense models on every kernel path. The state after step r is exactly the output of
 // the R = r model, so one Forward with R steps yields log-likelihoods at
 // every depth 1..R (Score.PerDepth).
 //

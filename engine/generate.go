@@ -30,6 +30,10 @@ type GenerateOptions struct {
 	Q *float64
 }
 
+// reserveTokens bounds how many generated tokens Generate reserves KV
+// cache room for before the first decode step.
+const reserveTokens = 4096
+
 // Generation is the result of Generate.
 type Generation struct {
 	// IDs are the generated tokens, without a final stop token.
@@ -77,12 +81,18 @@ func (m *Model) Generate(ctx context.Context, prompt []int, o GenerateOptions) (
 	if maxNew <= 0 && m.maxPos <= 0 {
 		return nil, fmt.Errorf("engine: MaxTokens must be positive when the config has no max_position_embeddings")
 	}
+	// The cache never holds more than the prompt and the generated tokens:
+	// reserve it up front so decode steps do not reallocate it (at most
+	// reserveTokens ahead: a generous bound that usually stops early must
+	// not claim gigabytes; past it the cache grows by appending).
+	seq.Reserve(len(prompt) + min(maxNew, reserveTokens))
 	rng := rand.New(rand.NewPCG(uint64(o.Seed), 0x6f75726f6576616c))
 	g := &Generation{StopToken: -1, FinishReason: "length"}
 	logits := make([]float32, m.vocab)
 	buf := make([]cand, 0, m.vocab)
 	D := m.ck.Config.HiddenSize
-	in := prompt
+	in, next := prompt, make([]int, 1)
+	lam := make([]float64, seq.R)
 	for len(g.IDs) < maxNew {
 		st, err := seq.Forward(ctx, in, true)
 		if err != nil {
@@ -90,7 +100,6 @@ func (m *Model) Generate(ctx context.Context, prompt []int, o GenerateOptions) (
 		}
 		step := seq.R
 		if o.Q != nil && st.Lambda != nil {
-			lam := make([]float64, seq.R)
 			for t := range lam {
 				lam[t] = float64(st.Lambda[t][0])
 			}
@@ -111,7 +120,8 @@ func (m *Model) Generate(ctx context.Context, prompt []int, o GenerateOptions) (
 				return g, nil
 			}
 		}
-		in = []int{id}
+		next[0] = id
+		in = next
 	}
 	if m.tok != nil {
 		g.Text = m.tok.Decode(g.IDs)

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -10,6 +11,7 @@ import (
 	"unsafe"
 
 	"github.com/ouroeval/ouroeval/engine/enginetest"
+	"github.com/ouroeval/ouroeval/engine/kernels"
 	"github.com/ouroeval/ouroeval/engine/safetensors"
 )
 
@@ -113,4 +115,57 @@ func TestResidentMemory(t *testing.T) {
 	}
 	t.Logf("file %d bytes, heap growth %d bytes", fi.Size(), grown)
 	runtime.KeepAlive(m)
+}
+
+// TestDecodeNoAllocs: once its KV cache has room (Sequence.Reserve), the
+// steady-state decode step — Forward of one token through all R recurrent
+// steps — allocates nothing, for looped and dense models on every kernel
+// path this machine runs.
+func TestDecodeNoAllocs(t *testing.T) {
+	paths := []string{"generic"}
+	if kernels.HasAVX512() {
+		paths = append(paths, "avx512-bf16", "avx512-exact")
+	}
+	ctx := context.Background()
+	for _, arch := range []string{"ouro", "llama", "qwen3"} {
+		dir := writeSpec(t, enginetest.Tiny(arch, safetensors.BF16))
+		for _, path := range paths {
+			t.Run(arch+"/"+path, func(t *testing.T) {
+				m, err := Load(ctx, dir, LoadOptions{Workers: 2, KernelPath: path})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer m.Close()
+				seq, err := m.NewSequence(0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				const runs = 40
+				prompt := testIDs[:4]
+				seq.Reserve(len(prompt) + runs + 1)
+				if _, err := seq.Forward(ctx, prompt, true); err != nil {
+					t.Fatal(err)
+				}
+				tok := []int{7}
+				var ferr error
+				a := testing.AllocsPerRun(runs, func() {
+					st, err := seq.Forward(ctx, tok, true)
+					if err != nil {
+						ferr = err
+						return
+					}
+					tok[0] = int(uint32(math.Float32bits(st.Hidden[0][0]))) % m.vocab
+				})
+				if ferr != nil {
+					t.Fatal(ferr)
+				}
+				if a != 0 {
+					t.Errorf("decode step: %v allocations per token, want 0", a)
+				}
+				if seq.Len() != len(prompt)+runs+1 {
+					t.Errorf("Len %d after %d decode steps", seq.Len(), runs+1)
+				}
+			})
+		}
+	}
 }

@@ -120,7 +120,7 @@ func (m *Model) prefixed(ctx context.Context, R int, prefix []int, cache bool) (
 	if _, err := seq.Forward(ctx, prefix, true); err != nil {
 		return nil, err
 	}
-	seq.s, seq.x = nil, nil // the cached copy needs no scratch
+	seq.dropBuffers() // the cached copy needs no scratch
 	if m.prefix != nil {
 		m.prefix.put(R, prefix, seq)
 	}

@@ -21,6 +21,11 @@ type Sequence struct {
 	n     int // positions in the cache
 	s     *scratch
 	x     []float32
+	// out is the Steps returned by Forward, with its buffers: reused by
+	// every call so steady-state decode allocates nothing.
+	out    Steps
+	hidden []float32 // R·rows·hidden values behind out.Hidden
+	lambda []float32 // R·rows values behind out.Lambda
 }
 
 // NewSequence starts an empty sequence with R recurrent steps (R ≤ 0: the
@@ -31,6 +36,31 @@ func (m *Model) NewSequence(R int) (*Sequence, error) {
 		return nil, err
 	}
 	return &Sequence{m: m, R: R, slots: make([]kvSlot, R*len(m.net.layers))}, nil
+}
+
+// Reserve makes room in the KV cache for positions positions in all (with
+// what is already cached), so that Forward appends up to that length
+// without reallocating: steady-state decode then allocates nothing. It is
+// a capacity hint only; Forward still grows the cache past it.
+func (s *Sequence) Reserve(positions int) {
+	D := s.m.ck.Config.NumKeyValueHeads * s.m.ck.Config.HeadDim
+	n := positions * D
+	for i := range s.slots {
+		sl := &s.slots[i]
+		if cap(sl.k) < n {
+			sl.k = append(make([]float32, 0, n), sl.k...)
+		}
+		if cap(sl.v) < n {
+			sl.v = append(make([]float32, 0, n), sl.v...)
+		}
+	}
+}
+
+// dropBuffers releases the activation and output buffers (the KV cache
+// stays), for sequences kept only for their cache.
+func (s *Sequence) dropBuffers() {
+	s.s, s.x, s.hidden, s.lambda = nil, nil, nil, nil
+	s.out = Steps{}
 }
 
 // Len returns the number of positions computed so far.
@@ -55,6 +85,8 @@ type Steps struct {
 // Forward appends ids to the sequence and runs all R steps over them,
 // writing each step's K/V into its cache slots. With lastOnly, only the
 // last position's hidden states are returned (generation); otherwise all.
+// The returned Steps and its slices belong to the Sequence: they are
+// overwritten by the next Forward (copy what must outlive it).
 // After an error (including cancellation of ctx) the cache may be partly
 // written and the Sequence must be discarded.
 func (s *Sequence) Forward(ctx context.Context, ids []int, lastOnly bool) (*Steps, error) {
@@ -79,10 +111,8 @@ func (s *Sequence) Forward(ctx context.Context, ids []int, lastOnly bool) (*Step
 	if lastOnly {
 		rows, first = 1, T-1
 	}
-	out := &Steps{Pos0: s.n + first, Rows: rows, Hidden: make([][]float32, s.R)}
-	if net.looped {
-		out.Lambda = make([][]float32, s.R)
-	}
+	out := s.steps(rows, D)
+	out.Pos0 = s.n + first
 	for t := range s.R {
 		for l := range net.layers {
 			if err := ctx.Err(); err != nil {
@@ -91,18 +121,45 @@ func (s *Sequence) Forward(ctx context.Context, ids []int, lastOnly bool) (*Step
 			net.forwardLayer(m.k, &net.layers[l], x, T, s.n, &s.slots[t*L+l], s.s)
 		}
 		m.k.RMSNorm(x, x, net.norm, float32(m.ck.Config.RMSNormEps))
-		h := append([]float32(nil), x[first*D:]...)
-		out.Hidden[t] = h
+		h := out.Hidden[t]
+		copy(h, x[first*D:])
 		if net.looped {
-			lam := make([]float32, rows)
+			lam := out.Lambda[t]
 			for i := range rows {
 				lam[i] = net.gateLambda(h[i*D : (i+1)*D])
 			}
-			out.Lambda[t] = lam
 		}
 	}
 	s.n += T
 	return out, nil
+}
+
+// steps returns s.out set up for rows output rows of D values per step,
+// reusing its buffers when they are large enough.
+func (s *Sequence) steps(rows, D int) *Steps {
+	out := &s.out
+	if cap(s.hidden) < s.R*rows*D {
+		s.hidden = make([]float32, s.R*rows*D)
+	}
+	if out.Hidden == nil {
+		out.Hidden = make([][]float32, s.R)
+	}
+	for t := range s.R {
+		out.Hidden[t] = s.hidden[t*rows*D : (t+1)*rows*D : (t+1)*rows*D]
+	}
+	if s.m.net.looped {
+		if cap(s.lambda) < s.R*rows {
+			s.lambda = make([]float32, s.R*rows)
+		}
+		if out.Lambda == nil {
+			out.Lambda = make([][]float32, s.R)
+		}
+		for t := range s.R {
+			out.Lambda[t] = s.lambda[t*rows : (t+1)*rows : (t+1)*rows]
+		}
+	}
+	out.Rows = rows
+	return out
 }
 
 // ExitDistribution returns p(t) for t = 1..R from the gate values λ_1..λ_R

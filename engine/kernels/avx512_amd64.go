@@ -261,7 +261,7 @@ func softmaxAVX512(x []float32) {
 
 func (a *avx512) buf(w, n int) []float32 {
 	if cap(a.scratch[w]) < n {
-		a.scratch[w] = make([]float32, n)
+		a.scratch[w] = make([]float32, scratchSize(n))
 	}
 	return a.scratch[w][:n]
 }

@@ -32,9 +32,21 @@ func (g *generic) Close() { g.pool.Close() }
 // buf returns worker w's scratch buffer with at least n elements.
 func (g *generic) buf(w, n int) []float32 {
 	if cap(g.scratch[w]) < n {
-		g.scratch[w] = make([]float32, n)
+		g.scratch[w] = make([]float32, scratchSize(n))
 	}
 	return g.scratch[w][:n]
+}
+
+// scratchSize rounds a scratch request up to a power of two (at least
+// 1024 values), so attention score buffers that grow by one position per
+// decoded token are reallocated only O(log n) times per sequence, not per
+// token.
+func scratchSize(n int) int {
+	s := 1024
+	for s < n {
+		s *= 2
+	}
+	return s
 }
 
 // minRowsPerChunk keeps tiny matrices (the exit gate, biases) from being
