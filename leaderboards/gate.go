@@ -45,11 +45,15 @@ type GateReport struct {
 // OK reports whether every check passed.
 func (g *GateReport) OK() bool { return g.Failures == 0 }
 
-// Write prints one line per check (FAIL first, then ok) and a summary.
-func (g *GateReport) Write(w io.Writer) error {
+// Write prints the failed checks, the passed ones too when all is set,
+// the run's results the baseline lacks, and a summary line.
+func (g *GateReport) Write(w io.Writer, all bool) error {
 	checks := append([]Check(nil), g.Checks...)
 	sort.SliceStable(checks, func(i, j int) bool { return !checks[i].OK && checks[j].OK })
 	for _, c := range checks {
+		if c.OK && !all {
+			continue
+		}
 		verdict := "ok  "
 		if !c.OK {
 			verdict = "FAIL"

@@ -72,7 +72,7 @@ func TestGate(t *testing.T) {
 			}
 			rep := Gate(b, run, tt.minTol)
 			var buf bytes.Buffer
-			if err := rep.Write(&buf); err != nil {
+			if err := rep.Write(&buf, true); err != nil {
 				t.Fatal(err)
 			}
 			var failed []string
