@@ -99,6 +99,8 @@ func FuzzParseConfig(f *testing.F) {
 	f.Add([]byte("models:\n  - {spec: x, name: y}\ntasks: [a]\nR: [1,2]\nq: [0.5]\n"))
 	f.Add([]byte("models: [[x]]\n"))
 	f.Add([]byte("&a [*a]"))
+	f.Add([]byte("models:\n  - spec: x\n    settings: [{R: 1}, {R: 4, q: 0.5}, {kv: full}]\ntasks: [a]\n"))
+	f.Add([]byte("models:\n  - {spec: x, settings: [[1]]}\ntasks: [a]\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := ParseConfig("f.yaml", data)
 		if err == nil && (len(c.Models) == 0 || len(c.Tasks) == 0 || c.Concurrency <= 0) {
