@@ -1,11 +1,11 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"strings"
 )
 
 // GenerateOptions controls Generate.
@@ -93,6 +93,7 @@ func (m *Model) Generate(ctx context.Context, prompt []int, o GenerateOptions) (
 	D := m.ck.Config.HiddenSize
 	in, next := prompt, make([]int, 1)
 	lam := make([]float64, seq.R)
+	stops := newStopScanner(o.Stop)
 	for len(g.IDs) < maxNew {
 		st, err := seq.Forward(ctx, in, true)
 		if err != nil {
@@ -113,9 +114,9 @@ func (m *Model) Generate(ctx context.Context, prompt []int, o GenerateOptions) (
 		}
 		g.IDs = append(g.IDs, id)
 		g.Steps = append(g.Steps, step)
-		if len(o.Stop) > 0 {
-			text := m.tok.Decode(g.IDs)
-			if cut, ok := cutAtStop(text, o.Stop); ok {
+		if stops != nil {
+			// The text so far is Decode(g.IDs): the tokens' bytes.
+			if cut, ok := stops.add(m.tok.TokenBytes(id)); ok {
 				g.Text, g.FinishReason = cut, "stop"
 				return g, nil
 			}
@@ -129,20 +130,48 @@ func (m *Model) Generate(ctx context.Context, prompt []int, o GenerateOptions) (
 	return g, nil
 }
 
-// cutAtStop returns text cut before the earliest occurrence of any stop
-// string.
-func cutAtStop(text string, stops []string) (string, bool) {
-	best := -1
-	for _, s := range stops {
-		if s == "" {
-			continue
+// stopScanner finds the earliest stop string in a text that grows at the
+// end, in time linear in the text: a new occurrence must end in the bytes
+// just added, so only the last longest-stop − 1 old bytes and the new ones
+// are searched. Since earlier calls found none, the first occurrence in
+// that window is the earliest in the whole text: the result equals
+// cutAtStop (the reference in the tests) over the whole text (byte-wise, so stops match across tokens
+// and inside multi-byte characters split between tokens, as before).
+type stopScanner struct {
+	stops  [][]byte
+	maxLen int
+	text   []byte
+}
+
+// newStopScanner returns a scanner for the non-empty stops (nil when
+// there are none).
+func newStopScanner(stops []string) *stopScanner {
+	s := &stopScanner{}
+	for _, st := range stops {
+		if st != "" {
+			s.stops = append(s.stops, []byte(st))
+			s.maxLen = max(s.maxLen, len(st))
 		}
-		if i := strings.Index(text, s); i >= 0 && (best < 0 || i < best) {
+	}
+	if len(s.stops) == 0 {
+		return nil
+	}
+	return s
+}
+
+// add appends b to the text and, when a stop string now occurs, returns the
+// text cut before the earliest occurrence and true.
+func (s *stopScanner) add(b []byte) (string, bool) {
+	from := max(0, len(s.text)-(s.maxLen-1))
+	s.text = append(s.text, b...)
+	best := -1
+	for _, st := range s.stops {
+		if i := bytes.Index(s.text[from:], st); i >= 0 && (best < 0 || i < best) {
 			best = i
 		}
 	}
 	if best < 0 {
-		return text, false
+		return "", false
 	}
-	return text[:best], true
+	return string(s.text[:from+best]), true
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -218,5 +220,119 @@ func TestSplitContextAndWindows(t *testing.T) {
 	}
 	if _, err := m.LogLikelihood(ctx, "a", "b", ScoreOptions{}); err == nil || !strings.Contains(err.Error(), "no tokenizer") {
 		t.Errorf("no tokenizer: %v", err)
+	}
+}
+
+// cutAtStop is the quadratic reference for stopScanner: text cut before
+// the earliest occurrence of any stop string in the whole text.
+func cutAtStop(text string, stops []string) (string, bool) {
+	best := -1
+	for _, s := range stops {
+		if s == "" {
+			continue
+		}
+		if i := strings.Index(text, s); i >= 0 && (best < 0 || i < best) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return text, false
+	}
+	return text[:best], true
+}
+
+// TestStopScanner: feeding a text piece by piece to stopScanner gives, at
+// every piece, what cutAtStop over the whole text so far gives, including
+// stop strings that span pieces and multi-byte characters split between
+// tokens (byte-level BPE emits "é" as two tokens).
+func TestStopScanner(t *testing.T) {
+	split := func(s string, sizes ...int) [][]byte {
+		var out [][]byte
+		for i := 0; len(s) > 0; i++ {
+			n := min(sizes[i%len(sizes)], len(s))
+			out = append(out, []byte(s[:n]))
+			s = s[n:]
+		}
+		return out
+	}
+	for _, c := range []struct {
+		name   string
+		pieces [][]byte
+		stops  []string
+		want   string // cut text, or "-" when no stop occurs
+	}{
+		{"none", split("hello world", 3), []string{"xyz"}, "-"},
+		{"within a piece", split("hello world", 20), []string{"o w"}, "hell"},
+		{"across pieces", split("hello world", 1), []string{"lo wo"}, "hel"},
+		{"earliest of several", split("a stop then STOP", 2), []string{"STOP", "stop"}, "a "},
+		{"later stop ends first", split("abcdef", 1), []string{"bcdef", "cd"}, "ab"},
+		{"empty stop ignored", split("abc", 1), []string{"", "c"}, "ab"},
+		{"multi-byte char split across tokens", split("naïve café", 1), []string{"é"}, "naïve caf"},
+		{"3-byte stop char split across pieces", split("日本語", 2), []string{"本"}, "日"},
+		{"multi-byte stop spanning pieces", split("x日本語y", 2, 3), []string{"本語"}, "x日"},
+		{"prefix of a char does not match another", split("é", 1), []string{"è"}, "-"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := newStopScanner(c.stops)
+			var text []byte
+			got := "-"
+			for _, p := range c.pieces {
+				text = append(text, p...)
+				ref, refOK := cutAtStop(string(text), c.stops)
+				cut, ok := s.add(p)
+				if ok != refOK || (ok && cut != ref) {
+					t.Fatalf("after %q: scanner (%q, %v), reference (%q, %v)", text, cut, ok, ref, refOK)
+				}
+				if ok {
+					got = cut
+					break
+				}
+			}
+			if got != c.want {
+				t.Errorf("cut %q, want %q", got, c.want)
+			}
+		})
+	}
+	if newStopScanner([]string{"", ""}) != nil {
+		t.Error("all-empty stops: want no scanner")
+	}
+}
+
+// TestGenerateStopString: with a stop string taken from the middle of an
+// unstopped greedy generation (spanning a token boundary when possible),
+// Generate stops at the token that completes its first occurrence and
+// cuts the text before it.
+func TestGenerateStopString(t *testing.T) {
+	m := load(t, filepath.Join("testdata", "golden", "ouro-f32"))
+	ctx := context.Background()
+	prompt := m.Tokenizer().Encode("Once upon a time")
+	full, err := m.Generate(ctx, prompt, GenerateOptions{MaxTokens: 12, StopIDs: []int{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := m.Tokenizer()
+	// Pick the bytes around the boundary between tokens 2 and 3.
+	if len(full.IDs) < 4 {
+		t.Skipf("generation too short: %v", full.IDs)
+	}
+	b := len(tok.Decode(full.IDs[:3]))
+	text := full.Text
+	stop := text[max(0, b-2):min(len(text), b+2)]
+	cut, ok := cutAtStop(text, []string{stop})
+	if !ok {
+		t.Fatalf("stop %q not in %q", stop, text)
+	}
+	g, err := m.Generate(ctx, prompt, GenerateOptions{MaxTokens: 12, StopIDs: []int{}, Stop: []string{"\x00never", stop}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first prefix of the ids whose text contains the stop.
+	n := 1
+	for !strings.Contains(tok.Decode(full.IDs[:n]), stop) {
+		n++
+	}
+	t.Logf("text %q, stop %q, stopped after %d of %d tokens", text, stop, n, len(full.IDs))
+	if g.FinishReason != "stop" || g.Text != cut || !slices.Equal(g.IDs, full.IDs[:n]) {
+		t.Errorf("stop %q: got %+v, want text %q ids %v", stop, g, cut, full.IDs[:n])
 	}
 }
