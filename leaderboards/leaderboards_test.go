@@ -148,6 +148,27 @@ func TestPerDepth(t *testing.T) {
 	}
 }
 
+func TestPerDepthSelection(t *testing.T) {
+	r := fixture()
+	// Two seeds of the dense model: still not looped, not in the table.
+	r.Metrics.Results = append(r.Metrics.Results, result("dense", harness.Setting{Seed: 2}, 0.7, 1, 0.4, 0))
+	count := func(r *Run) map[string]int {
+		n := map[string]int{}
+		for _, row := range PerDepth(r).Rows {
+			n[row[0]]++
+		}
+		return n
+	}
+	if got := count(r); len(got) != 1 || got["looped"] != 3 {
+		t.Errorf("per-depth rows by model %v, want looped: 3", got)
+	}
+	// Without run.json, a model is looped when a result has R or q.
+	r.Info = nil
+	if got := count(r); len(got) != 1 || got["looped"] != 3 {
+		t.Errorf("without run.json: per-depth rows by model %v, want looped: 3", got)
+	}
+}
+
 func TestRender(t *testing.T) {
 	r := fixture()
 	tests := []struct {

@@ -247,9 +247,24 @@ func Efficiency(r *Run) *Table {
 	return t
 }
 
-// PerDepth is the per-depth table of looped models: for every model with
-// more than one setting (fixed depths R, exit thresholds q), its headline
-// metric overall and per breakdown level as "value / mean steps".
+// looped reports whether a model belongs in the per-depth table: run.json
+// says its backend is looped, or (without run.json) a result of it has a
+// depth or exit threshold.
+func looped(mi *harness.ModelInfo, rs []*harness.TaskResult) bool {
+	if mi != nil {
+		return mi.Capabilities.Looped
+	}
+	for _, r := range rs {
+		if r.Setting.R > 0 || r.Setting.Q != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// PerDepth is the per-depth table of looped models: for every setting
+// (fixed depths R, exit thresholds q) of each, its headline metric overall
+// and per breakdown level as "value / mean steps".
 func PerDepth(r *Run) *Table {
 	mf := r.Metrics
 	one := oneSeed(mf)
@@ -259,11 +274,8 @@ func PerDepth(r *Run) *Table {
 	var header []string
 	for _, k := range keys {
 		rs := groups[k]
-		if len(rs) < 2 {
-			mi := r.modelInfo(k[0])
-			if mi == nil || !mi.Capabilities.Looped {
-				continue
-			}
+		if !looped(r.modelInfo(k[0]), rs) {
+			continue
 		}
 		for _, tr := range rs {
 			m := primary(tr)
