@@ -391,7 +391,13 @@ type Entry struct {
 	OutputType  string // tasks only
 	Version     string
 	Source      string
-	Description string // tasks: the task's description or generator's; groups: members
+	// Description is one short line: a task's description (or its
+	// generator's); for a group or tag, its member count and a group's
+	// aggregate, so listings stay narrow however large the group.
+	Description string
+	// Members are a group's direct entries (tasks or groups) or a tag's
+	// tasks; nil for a task.
+	Members []string
 }
 
 // List returns one entry per task, group and tag, sorted by name.
@@ -405,12 +411,46 @@ func (c *Catalog) List() []Entry {
 			if x, ok := g.Metadata["version"]; ok {
 				v = pyStr(x)
 			}
-			out = append(out, Entry{Name: n, Kind: "group", Version: v, Source: g.Source, Description: "group: " + strings.Join(g.Tasks, ", ")})
+			out = append(out, Entry{Name: n, Kind: "group", Version: v, Source: g.Source, Description: g.summary(), Members: g.Tasks})
 		} else {
-			out = append(out, Entry{Name: n, Kind: "tag", Description: "tag: " + strings.Join(c.tags[n], ", ")})
+			out = append(out, Entry{Name: n, Kind: "tag", Description: fmt.Sprintf("tag of %s", count(len(c.tags[n]), "task")), Members: c.tags[n]})
 		}
 	}
 	return out
+}
+
+// summary is a one-line description of g for listings: its
+// metadata.description if any, the member count and what it aggregates.
+func (g *GroupSpec) summary() string {
+	var b strings.Builder
+	if d, ok := g.Metadata["description"].(string); ok && d != "" {
+		b.WriteString(d)
+		b.WriteString("; ")
+	}
+	fmt.Fprintf(&b, "group of %s", count(len(g.Tasks), "member"))
+	if len(g.AggregateMetricList) == 0 {
+		b.WriteString(", no aggregate")
+		return b.String()
+	}
+	b.WriteString(", aggregate ")
+	for i, a := range g.AggregateMetricList {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(a.Metric + "," + strings.Join(a.FilterList, "|"))
+		if !a.WeightBySize {
+			b.WriteString(" (unweighted)")
+		}
+	}
+	return b.String()
+}
+
+// count is "1 task", "2 tasks".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // summary is a one-line description of t for listings.

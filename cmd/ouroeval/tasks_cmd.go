@@ -50,9 +50,60 @@ func tasksList(args []string, stdout, stderr io.Writer) error {
 	t := tablewriter.NewWriter(stdout)
 	t.Header("Name", "Kind", "Output type", "Version", "Description")
 	for _, e := range cat.List() {
-		t.Append([]string{e.Name, e.Kind, e.OutputType, e.Version, e.Description})
+		t.Append([]string{e.Name, e.Kind, e.OutputType, e.Version, clip(e.Description, maxListDescription)})
 	}
 	return t.Render()
+}
+
+// maxListDescription bounds the description column of tasks list (in
+// characters); tasks show prints everything.
+const maxListDescription = 72
+
+// clip shortens s to at most n characters, ending in "…" when cut.
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return strings.TrimRight(string(r[:n-1]), " ,;") + "…"
+}
+
+// showGroup prints a group's or tag's definition, one member per line.
+func showGroup(w io.Writer, cat *tasks.Catalog, name string, members []string) error {
+	bw := bufio.NewWriter(w)
+	kind := "tag"
+	g, isGroup := cat.GroupSpec(name)
+	if isGroup {
+		kind = "group"
+	}
+	fmt.Fprintf(bw, "%s:%s%s\n", kind, strings.Repeat(" ", 12-len(kind)), name)
+	if isGroup {
+		fmt.Fprintf(bw, "source:      %s\n", g.Source)
+		for _, e := range cat.List() {
+			if e.Name == name && e.Version != "" {
+				fmt.Fprintf(bw, "version:     %s\n", e.Version)
+			}
+		}
+		if len(g.AggregateMetricList) == 0 {
+			fmt.Fprintf(bw, "aggregate:   none (members are reported apart)\n")
+		}
+		for _, a := range g.AggregateMetricList {
+			how := "weighted by size"
+			if !a.WeightBySize {
+				how = "plain mean"
+			}
+			fmt.Fprintf(bw, "aggregate:   %s,%s (%s)\n", a.Metric, strings.Join(a.FilterList, "|"), how)
+		}
+	}
+	fmt.Fprintf(bw, "members (%d):\n", len(members))
+	for _, m := range members {
+		if _, sub := cat.Group(m); sub {
+			fmt.Fprintf(bw, "  %s (group)\n", m)
+		} else {
+			fmt.Fprintf(bw, "  %s\n", m)
+		}
+	}
+	return bw.Flush()
 }
 
 func tasksShow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -78,8 +129,7 @@ func tasksShow(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	if members, ok := cat.Group(pos[0]); ok {
-		fmt.Fprintf(stdout, "%s is a group of: %s\n", pos[0], strings.Join(members, ", "))
-		return nil
+		return showGroup(stdout, cat, pos[0], members)
 	}
 	ts, err := cat.Resolve(pos)
 	if err != nil {
