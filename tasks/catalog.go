@@ -386,11 +386,11 @@ func (c *Catalog) nearMatches(name string) string {
 
 // Entry is one row of `ouroeval tasks list`.
 type Entry struct {
-	Name        string
-	Kind        string // "task", "group" or "tag"
-	OutputType  string // tasks only
-	Version     string
-	Source      string
+	Name       string
+	Kind       string // "task", "group" or "tag"
+	OutputType string // tasks only
+	Version    string
+	Source     string
 	// Description is one short line: a task's description (or its
 	// generator's); for a group or tag, its member count and a group's
 	// aggregate, so listings stay narrow however large the group.
