@@ -23,15 +23,17 @@ import (
 // in the same run, then kernels or a whole model as fractions of them.
 func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usagef("bench needs a target: bench kernels [--json] | bench model (--model DIR | --shape ouro-1.4b) [--json]")
+		return usagef("bench needs a target: bench kernels [--json] | bench model (--model DIR | --shape ouro-1.4b) [--json] | bench memory [--shape ouro-1.4b] [--tokens N] [--json]")
 	}
 	switch args[0] {
 	case "kernels":
 		return benchKernels(ctx, args[1:], stdout, stderr)
 	case "model":
 		return benchModel(ctx, args[1:], stdout, stderr)
+	case "memory":
+		return benchMemory(ctx, args[1:], stdout, stderr)
 	}
-	return usagef("bench: unknown target %q (want kernels or model)", args[0])
+	return usagef("bench: unknown target %q (want kernels, model or memory)", args[0])
 }
 
 func benchKernels(ctx context.Context, args []string, stdout, stderr io.Writer) error {
