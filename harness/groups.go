@@ -33,11 +33,11 @@ func groupResult(g Group, model string, s Setting, byKey map[jobKey]*TaskResult,
 			return nil
 		}
 	}
-	gr := &GroupResult{Model: model, Group: g.Name, Setting: s, SettingKey: s.Key(), Members: g.Members, Metrics: []GroupMetric{}}
 	subtasks := g.Subtasks
 	if subtasks == nil {
 		subtasks = g.Members
 	}
+	gr := &GroupResult{Model: model, Group: g.Name, Setting: s, SettingKey: s.Key(), Members: g.Members, Subtasks: subtasks, Metrics: []GroupMetric{}}
 	seen := map[[2]string]bool{}
 	for _, a := range g.Aggregates {
 		mk := [2]string{a.Metric, a.Filter}

@@ -94,6 +94,9 @@ func TestGroupAggregation(t *testing.T) {
 			t.Errorf("%s: metrics %v, want %v", tt.group, got, tt.want.metrics)
 			continue
 		}
+		if want := groups[tt.group].Subtasks; want != nil && !reflect.DeepEqual(gr.Subtasks, want) {
+			t.Errorf("%s: subtasks %v, want %v", tt.group, gr.Subtasks, want)
+		}
 		if len(gr.Metrics) == 0 {
 			continue
 		}

@@ -80,7 +80,7 @@ func writeLMEval(out string, p *plan, r *runner, mf *MetricsFile, start time.Tim
 				groups[key] = res
 			}
 			var members []string
-			for _, t := range gr.Members {
+			for _, t := range gr.Subtasks {
 				members = append(members, name(t, gr.Setting))
 			}
 			subtasks[key] = members

@@ -70,12 +70,15 @@ type Cell struct {
 // groupResult); Metrics is empty for a group without an
 // aggregate_metric_list.
 type GroupResult struct {
-	Model      string        `json:"model"`
-	Group      string        `json:"group"`
-	Setting    Setting       `json:"setting"`
-	SettingKey string        `json:"setting_key"`
-	Members    []string      `json:"members"`
-	Metrics    []GroupMetric `json:"metrics"`
+	Model      string   `json:"model"`
+	Group      string   `json:"group"`
+	Setting    Setting  `json:"setting"`
+	SettingKey string   `json:"setting_key"`
+	Members    []string `json:"members"`
+	// Subtasks are the direct children (tasks or nested groups) the
+	// aggregates are taken over: lm-eval's group_subtasks.
+	Subtasks []string      `json:"subtasks"`
+	Metrics  []GroupMetric `json:"metrics"`
 }
 
 // GroupMetric is the mean of a group's subtasks' values — weighted by
