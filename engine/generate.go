@@ -31,8 +31,11 @@ type GenerateOptions struct {
 }
 
 // reserveTokens bounds how many generated tokens Generate reserves KV
-// cache room for before the first decode step.
-const reserveTokens = 4096
+// cache room for before the first decode step. For Ouro-1.4B (float32 KV,
+// 96 slots) 1,024 tokens are ~1.5 GB per request; several concurrent
+// requests with a generous max_gen_toks must not claim tens of gigabytes,
+// so longer outputs grow the cache by appending past this point.
+const reserveTokens = 1024
 
 // Generation is the result of Generate.
 type Generation struct {
