@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ouroeval/ouroeval/internal/pyrepr"
 	"github.com/parquet-go/parquet-go"
 )
 
@@ -327,7 +328,7 @@ func readCSV(ctx context.Context, r io.Reader, file string, sep rune, names []st
 				}
 			}
 			if kinds[c] == 1 {
-				if f, err := strconv.ParseFloat(v, 64); err != nil || pyFloat(f) != v {
+				if f, err := strconv.ParseFloat(v, 64); err != nil || pyrepr.Float(f) != v {
 					kinds[c] = 2
 					break
 				}

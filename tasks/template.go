@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"math"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/ouroeval/ouroeval/internal/pyrepr"
 
 	"github.com/nikolalohinski/gonja/v2/builtins"
 	"github.com/nikolalohinski/gonja/v2/config"
@@ -397,7 +398,7 @@ func pyRepr(b *strings.Builder, v any, quote bool) {
 		b.WriteString("None")
 	case string:
 		if quote {
-			b.WriteString(pyQuote(x))
+			b.WriteString(pyrepr.Str(x))
 		} else {
 			b.WriteString(x)
 		}
@@ -416,9 +417,9 @@ func pyRepr(b *strings.Builder, v any, quote bool) {
 	case uint64:
 		b.WriteString(strconv.FormatUint(x, 10))
 	case float64:
-		b.WriteString(pyFloat(x))
+		b.WriteString(pyrepr.Float(x))
 	case float32:
-		b.WriteString(pyFloat(float64(x)))
+		b.WriteString(pyrepr.Float(float64(x)))
 	case []any:
 		b.WriteByte('[')
 		for i, e := range x {
@@ -434,7 +435,7 @@ func pyRepr(b *strings.Builder, v any, quote bool) {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString(pyQuote(e))
+			b.WriteString(pyrepr.Str(e))
 		}
 		b.WriteByte(']')
 	case map[string]any:
@@ -448,7 +449,7 @@ func pyRepr(b *strings.Builder, v any, quote bool) {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString(pyQuote(k))
+			b.WriteString(pyrepr.Str(k))
 			b.WriteString(": ")
 			pyRepr(b, x[k], true)
 		}
@@ -456,63 +457,4 @@ func pyRepr(b *strings.Builder, v any, quote bool) {
 	default:
 		fmt.Fprint(b, x)
 	}
-}
-
-// pyQuote is Python's repr of a str (ASCII-printable escapes only).
-func pyQuote(s string) string {
-	q := byte('\'')
-	if strings.ContainsRune(s, '\'') && !strings.ContainsRune(s, '"') {
-		q = '"'
-	}
-	var b strings.Builder
-	b.WriteByte(q)
-	for _, r := range s {
-		switch {
-		case r == '\\':
-			b.WriteString(`\\`)
-		case r == rune(q):
-			b.WriteByte('\\')
-			b.WriteByte(q)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte(q)
-	return b.String()
-}
-
-// pyFloat is Python's repr(float): shortest round-trip digits, exponent
-// form when the exponent is < -4 or >= 16, always a ".0" for integers.
-func pyFloat(f float64) string {
-	switch {
-	case math.IsNaN(f):
-		return "nan"
-	case math.IsInf(f, 1):
-		return "inf"
-	case math.IsInf(f, -1):
-		return "-inf"
-	}
-	e := strconv.FormatFloat(f, 'e', -1, 64) // d.ddde±XX
-	mant, expS, _ := strings.Cut(e, "e")
-	exp, _ := strconv.Atoi(expS)
-	if exp < -4 || exp >= 16 {
-		sign := "+"
-		if exp < 0 {
-			sign, exp = "-", -exp
-		}
-		return fmt.Sprintf("%se%s%02d", mant, sign, exp)
-	}
-	s := strconv.FormatFloat(f, 'f', -1, 64)
-	if !strings.ContainsAny(s, ".") {
-		s += ".0"
-	}
-	return s
 }

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/ouroeval/ouroeval/internal/pyrepr"
 )
 
 // Template values follow Python's data model:
@@ -317,9 +319,9 @@ func repr(v any) string {
 	case int64:
 		return strconv.FormatInt(x, 10)
 	case float64:
-		return floatRepr(x)
+		return pyrepr.Float(x)
 	case string:
-		return pyQuote(x)
+		return pyrepr.Str(x)
 	case tuple:
 		parts := make([]string, len(x))
 		for i, e := range x {
@@ -353,62 +355,6 @@ func repr(v any) string {
 		return "<LoopContext " + strconv.Itoa(x.index0+1) + "/" + strconv.Itoa(x.length) + ">"
 	}
 	return fmt.Sprint(v)
-}
-
-// floatRepr formats like Python's repr(float).
-func floatRepr(f float64) string {
-	switch {
-	case math.IsInf(f, 1):
-		return "inf"
-	case math.IsInf(f, -1):
-		return "-inf"
-	case math.IsNaN(f):
-		return "nan"
-	}
-	e := strconv.FormatFloat(f, 'e', -1, 64) // d.ddde±XX
-	mant, expStr, _ := strings.Cut(e, "e")
-	exp, _ := strconv.Atoi(expStr)
-	if exp < -4 || exp >= 16 {
-		sign := "+"
-		if exp < 0 {
-			sign, exp = "-", -exp
-		}
-		return fmt.Sprintf("%se%s%02d", mant, sign, exp)
-	}
-	s := strconv.FormatFloat(f, 'f', -1, 64)
-	if !strings.ContainsAny(s, ".") {
-		s += ".0"
-	}
-	return s
-}
-
-// pyQuote quotes a string as Python's repr does.
-func pyQuote(s string) string {
-	q := byte('\'')
-	if strings.Contains(s, "'") && !strings.Contains(s, "\"") {
-		q = '"'
-	}
-	var b strings.Builder
-	b.WriteByte(q)
-	for _, r := range s {
-		switch {
-		case r == rune(q) || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte(q)
-	return b.String()
 }
 
 // toJSON formats like Python's json.dumps(v, ensure_ascii=False, indent,
@@ -451,7 +397,7 @@ func writeJSON(b *strings.Builder, v any, indent string, hasIndent bool, itemSep
 		case math.IsInf(x, -1):
 			b.WriteString("-Infinity")
 		default:
-			b.WriteString(floatRepr(x))
+			b.WriteString(pyrepr.Float(x))
 		}
 	case string:
 		jsonString(b, x)
