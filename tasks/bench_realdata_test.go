@@ -520,7 +520,7 @@ func TestBenchGoldScoresOne(t *testing.T) {
 func TestBenchSuites(t *testing.T) {
 	c := catalog(t)
 	for suite, want := range map[string][]string{
-		"ouro-base":     {"mmlu_abstract_algebra", "mmlu_pro_subset300", "bbh_cot_fewshot_boolean_expressions", "arc_challenge", "hellaswag", "winogrande", "gsm8k_cot_3shot", "minerva_math500"},
+		"ouro-base":     {"mmlu_abstract_algebra", "mmlu_pro_biology", "mmlu_pro_psychology", "bbh_cot_fewshot_boolean_expressions", "arc_challenge", "hellaswag", "winogrande", "gsm8k_cot_3shot", "minerva_math500"},
 		"ouro-thinking": {"aime24", "aime25", "gpqa_diamond"},
 	} {
 		ts, err := c.Resolve([]string{suite})

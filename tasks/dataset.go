@@ -233,6 +233,15 @@ func (t *Task) loadSplit(ctx context.Context, split string, opt LoadOptions) ([]
 			docs = append(docs, ds...)
 		}
 	}
+	if len(s.DocFilter) > 0 {
+		var err error
+		if docs, err = filterDocs(docs, s.DocFilter); err != nil {
+			return nil, fmt.Errorf("task %s: split %s: %v", t.Name, split, err)
+		}
+		if len(docs) == 0 {
+			return nil, fmt.Errorf("task %s: split %s: no row matches doc_filter %s", t.Name, split, filterString(s.DocFilter))
+		}
+	}
 	if s.ProcessDocs != "" {
 		p, _ := lookupPreprocessor(s.ProcessDocs)
 		out := make([]Doc, len(docs))
@@ -246,6 +255,69 @@ func (t *Task) loadSplit(ctx context.Context, split string, opt LoadOptions) ([]
 		docs = out
 	}
 	return docs, nil
+}
+
+// filterDocs keeps the docs whose fields equal every doc_filter value
+// (non-string scalars compared in their Python str() form). A row without
+// one of the fields is an error naming the row: a misspelt field would
+// otherwise silently select nothing.
+func filterDocs(docs []Doc, filter map[string]string) ([]Doc, error) {
+	keys := make([]string, 0, len(filter))
+	for k := range filter {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := docs[:0:0]
+	for i, doc := range docs {
+		keep := true
+		for _, k := range keys {
+			v, ok := doc[k]
+			if !ok {
+				return nil, fmt.Errorf("doc %d: doc_filter: field %q missing (row fields: %s)", i, k, strings.Join(docFields(doc), ", "))
+			}
+			var sv string
+			switch x := v.(type) {
+			case string:
+				sv = x
+			case []any, map[string]any:
+				return nil, fmt.Errorf("doc %d: doc_filter: field %q is %s, not a scalar", i, k, pyStr(v))
+			default:
+				sv = pyStr(v)
+			}
+			if sv != filter[k] {
+				keep = false
+				break
+			}
+		}
+		if keep {
+			out = append(out, doc)
+		}
+	}
+	return out, nil
+}
+
+// docFields lists a doc's field names, sorted.
+func docFields(doc Doc) []string {
+	out := make([]string, 0, len(doc))
+	for k := range doc {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// filterString renders a doc_filter as {a: x, b: y}, keys sorted.
+func filterString(filter map[string]string) string {
+	keys := make([]string, 0, len(filter))
+	for k := range filter {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + ": " + filter[k]
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
 }
 
 // Procedural dataset_kwargs handled by tasks (the rest go to the

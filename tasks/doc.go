@@ -15,6 +15,14 @@
 // custom_dataset, use_prompt) are rejected with a reason; process_docs takes
 // the name of a built-in preprocessor (PreprocessorNames).
 //
+// doc_filter: {field: value, ...} is an ouroeval extension standing in for
+// lm-eval's subset-selecting process_docs callables (mmlu_pro's
+// utils.process_<category>): every split the task reads, evaluation and
+// few-shot, keeps only the rows whose fields equal the values (non-string
+// scalars compared in Python's str() form), before process_docs and
+// few-shot sampling. A row lacking a filter field, or a split left empty,
+// is an error naming task, split and row.
+//
 // include: (a file or a list, relative to the including file) merges the
 // parents' top-level keys first, later includes over earlier ones, the file
 // itself over all, like lm-eval's load_yaml_config. A file without task: is

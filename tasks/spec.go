@@ -57,6 +57,12 @@ type Spec struct {
 
 	// ProcessDocs names a built-in preprocessor (see Preprocessors).
 	ProcessDocs string `json:"process_docs,omitempty"`
+	// DocFilter (ouroeval extension, YAML doc_filter: {field: value})
+	// keeps only the rows whose fields equal the given values, in every
+	// split read (evaluation and few-shot), before process_docs. It stands
+	// in for lm-eval's process_docs callables that select a subset, such as
+	// mmlu_pro's utils.process_<category>.
+	DocFilter map[string]string `json:"doc_filter,omitempty"`
 
 	OutputType string `json:"output_type"`
 	// DocToText, DocToTarget: Jinja templates or a bare field name.
@@ -159,7 +165,7 @@ var taskKeys = map[string]bool{
 	"task": true, "task_alias": true, "tag": true, "group": true, "include": true,
 	"dataset_path": true, "dataset_name": true, "dataset_kwargs": true, "data_files": true,
 	"training_split": true, "validation_split": true, "test_split": true, "fewshot_split": true,
-	"process_docs": true, "doc_to_text": true, "doc_to_target": true, "doc_to_choice": true,
+	"process_docs": true, "doc_filter": true, "doc_to_text": true, "doc_to_target": true, "doc_to_choice": true,
 	"target_delimiter": true, "fewshot_delimiter": true, "description": true,
 	"num_fewshot": true, "fewshot_config": true, "output_type": true, "generation_kwargs": true,
 	"repeats": true, "filter_list": true, "metric_list": true, "metadata": true,
@@ -693,6 +699,19 @@ func decodeTask(rd *rawDoc) (*Spec, error) {
 		if _, ok := lookupPreprocessor(s.ProcessDocs); !ok {
 			f := rd.fields["process_docs"]
 			return nil, errAt(f.file, f.value, "unknown process_docs %q (built-in preprocessors: %s)", s.ProcessDocs, strings.Join(PreprocessorNames(), ", "))
+		}
+	}
+	if f, ok := get("doc_filter"); ok {
+		if f.value.Kind != yaml.MappingNode || len(f.value.Content) == 0 {
+			return nil, errAt(f.file, f.value, "doc_filter: want a non-empty mapping {field: value}, got %s", kindName(f.value))
+		}
+		s.DocFilter = map[string]string{}
+		for i := 0; i+1 < len(f.value.Content); i += 2 {
+			k, v := f.value.Content[i], f.value.Content[i+1]
+			if k.Kind != yaml.ScalarNode || k.Value == "" || v.Kind != yaml.ScalarNode {
+				return nil, errAt(f.file, k, "doc_filter: entries must be field: scalar value")
+			}
+			s.DocFilter[k.Value] = v.Value
 		}
 	}
 	if f, ok := get("doc_to_choice"); ok {
