@@ -32,6 +32,8 @@ func FuzzSpec(f *testing.F) {
 	f.Add([]byte(okTask + "filter_list:\n  - name: f\n    filter: [{function: regex, regex_pattern: a}]\nmetric_list: [{metric: acc, higher_is_better: 3}]\n"))
 	f.Add([]byte("task: &a x\nb: *a\n"))
 	f.Add([]byte("task: !function f\n"))
+	f.Add([]byte(okTask + "doc_filter: {category: computer science, n: 3}\n"))
+	f.Add([]byte(okTask + "doc_filter: [x]\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r := memReader{"t.yaml": data, "base.yaml": []byte("dataset_path: json\ntest_split: test\ndoc_to_text: q\ndoc_to_target: a\n")}
 		rd, err := resolveIncludes(r, "t.yaml", 0, nil, nil)
