@@ -235,23 +235,33 @@ type regexFilter struct {
 }
 
 func newRegexFilter(a *args) (filter, string, error) {
-	pat, err := a.str("regex_pattern", DefaultRegexPattern)
+	f, err := regexArgs(a)
 	if err != nil {
 		return nil, "", err
+	}
+	return f, f.fallback, nil
+}
+
+// regexArgs reads the arguments lm-eval's regex-based filters share
+// (regex_pattern, group_select, fallback) and compiles the pattern.
+func regexArgs(a *args) (*regexFilter, error) {
+	pat, err := a.str("regex_pattern", DefaultRegexPattern)
+	if err != nil {
+		return nil, err
 	}
 	gs, err := a.integer("group_select", 0)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	fb, err := a.str("fallback", Invalid)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	re, err := pyre.Compile(pat)
 	if err != nil {
-		return nil, "", fmt.Errorf("%s: %w", a.owner, err)
+		return nil, fmt.Errorf("%s: %w", a.owner, err)
 	}
-	return &regexFilter{re: re, groupSelect: gs, fallback: fb}, fb, nil
+	return &regexFilter{re: re, groupSelect: gs, fallback: fb}, nil
 }
 
 // NewRegexExtractor returns lm-eval's regex filter as a function on one

@@ -27,15 +27,7 @@ type choiceFilter interface {
 }
 
 func newMultiChoiceFilter(a *args) (filter, string, error) {
-	pat, err := a.str("regex_pattern", DefaultRegexPattern)
-	if err != nil {
-		return nil, "", err
-	}
-	gs, err := a.integer("group_select", 0)
-	if err != nil {
-		return nil, "", err
-	}
-	fb, err := a.str("fallback", Invalid)
+	rf, err := regexArgs(a)
 	if err != nil {
 		return nil, "", err
 	}
@@ -51,15 +43,11 @@ func newMultiChoiceFilter(a *args) (filter, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	re, err := pyre.Compile(pat)
-	if err != nil {
-		return nil, "", fmt.Errorf("%s: %w", a.owner, err)
-	}
 	em, err := NewExactMatcher(res, ic, false, false)
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: %w", a.owner, err)
 	}
-	return &multiChoiceFilter{re: re, groupSelect: gs, fallback: fb, em: em, emPunct: ip}, fb, nil
+	return &multiChoiceFilter{re: rf.re, groupSelect: rf.groupSelect, fallback: rf.fallback, em: em, emPunct: ip}, rf.fallback, nil
 }
 
 // ignores is filter_ignores: regexes, lowercase, then removal of every
