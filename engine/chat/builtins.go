@@ -117,36 +117,14 @@ func (t *Template) globals(now func() time.Time) map[string]any {
 			return out, nil
 		}},
 		"namespace": &builtin{name: "namespace", fn: func(_ *renderer, args []any, kw *dict) (any, error) {
-			d := newDict()
-			for _, a := range args {
-				src, ok := a.(*dict)
-				if !ok {
-					return nil, fmt.Errorf("namespace() positional argument must be a dict, not %s", typeName(a))
-				}
-				for _, k := range src.keys {
-					d.set(k, src.vals[k])
-				}
-			}
-			for _, k := range kw.keys {
-				d.set(k, kw.vals[k])
+			d, err := mergeDicts("namespace", args, kw)
+			if err != nil {
+				return nil, err
 			}
 			return &namespace{d}, nil
 		}},
 		"dict": &builtin{name: "dict", fn: func(_ *renderer, args []any, kw *dict) (any, error) {
-			d := newDict()
-			for _, a := range args {
-				src, ok := a.(*dict)
-				if !ok {
-					return nil, fmt.Errorf("dict() positional argument must be a dict, not %s", typeName(a))
-				}
-				for _, k := range src.keys {
-					d.set(k, src.vals[k])
-				}
-			}
-			for _, k := range kw.keys {
-				d.set(k, kw.vals[k])
-			}
-			return d, nil
+			return mergeDicts("dict", args, kw)
 		}},
 		"raise_exception": &builtin{name: "raise_exception", fn: func(_ *renderer, args []any, _ *dict) (any, error) {
 			msg := ""
@@ -1421,4 +1399,23 @@ func pySplit(s, sep string, hasSep bool, maxsplit int, fromRight bool) []string 
 		out = append([]string{rest}, out...)
 	}
 	return out
+}
+
+// mergeDicts is the body of dict(...) and namespace(...): the positional
+// dicts' items in order, then the keyword arguments.
+func mergeDicts(fn string, args []any, kw *dict) (*dict, error) {
+	d := newDict()
+	for _, a := range args {
+		src, ok := a.(*dict)
+		if !ok {
+			return nil, fmt.Errorf("%s() positional argument must be a dict, not %s", fn, typeName(a))
+		}
+		for _, k := range src.keys {
+			d.set(k, src.vals[k])
+		}
+	}
+	for _, k := range kw.keys {
+		d.set(k, kw.vals[k])
+	}
+	return d, nil
 }
