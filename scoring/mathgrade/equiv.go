@@ -240,11 +240,7 @@ func parseAnswer(s string, depth int) (answer, bool) {
 				if !ok {
 					return answer{}, false
 				}
-				if v.kind == kList {
-					out.items = append(out.items, v.items...)
-				} else {
-					out.items = append(out.items, v)
-				}
+				out.appendFlat(v)
 			}
 			return out, true
 		}
@@ -297,13 +293,19 @@ func parseList(s string, depth int) (answer, bool) {
 		if !ok {
 			return answer{}, false
 		}
-		if v.kind == kList {
-			out.items = append(out.items, v.items...)
-		} else {
-			out.items = append(out.items, v)
-		}
+		out.appendFlat(v)
 	}
 	return out, true
+}
+
+// appendFlat adds v to a list answer, splicing in v's items when v is
+// itself a list (lists never nest).
+func (a *answer) appendFlat(v answer) {
+	if v.kind == kList {
+		a.items = append(a.items, v.items...)
+	} else {
+		a.items = append(a.items, v)
+	}
 }
 
 // ---- expressions ----
