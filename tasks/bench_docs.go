@@ -20,6 +20,19 @@ func copyDoc(d Doc, extra int) Doc {
 	return out
 }
 
+// strFields returns d[k] as a string for each of keys, in order.
+func strFields(d Doc, keys ...string) ([]string, error) {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		v, err := strField(d, k)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
 // strField returns d[k] as a string.
 func strField(d Doc, k string) (string, error) {
 	v, ok := d[k]
@@ -105,18 +118,11 @@ func mmluDoc(d Doc) (Doc, error) {
 // the two contexts sentence[:i]+option (i = index of "_"), continuation the
 // stripped text after the blank, gold {"1": 0, "2": 1}[answer].
 func winograndeDoc(d Doc) (Doc, error) {
-	sent, err := strField(d, "sentence")
+	f, err := strFields(d, "sentence", "option1", "option2")
 	if err != nil {
 		return nil, err
 	}
-	o1, err := strField(d, "option1")
-	if err != nil {
-		return nil, err
-	}
-	o2, err := strField(d, "option2")
-	if err != nil {
-		return nil, err
-	}
+	sent, o1, o2 := f[0], f[1], f[2]
 	idx := strings.IndexByte(sent, '_')
 	if idx < 0 {
 		return nil, fmt.Errorf("field \"sentence\" has no blank \"_\": %q", sent)
@@ -354,14 +360,11 @@ func gpqaMCQDoc(d Doc) (Doc, error) {
 // piqaDoc adds choices = [sol1, sol2], what lm-eval's doc_to_choice
 // "{{[sol1, sol2]}}" evaluates to, and checks the label.
 func piqaDoc(d Doc) (Doc, error) {
-	s1, err := strField(d, "sol1")
+	f, err := strFields(d, "sol1", "sol2")
 	if err != nil {
 		return nil, err
 	}
-	s2, err := strField(d, "sol2")
-	if err != nil {
-		return nil, err
-	}
+	s1, s2 := f[0], f[1]
 	if _, err := letterIndex(d["label"], 2); err != nil {
 		return nil, err
 	}
@@ -374,14 +377,11 @@ func piqaDoc(d Doc) (Doc, error) {
 // stripped, a period added when it does not end with one, a space, the
 // stripped question) and keeps Answer (a number) as the gold.
 func svampDoc(d Doc) (Doc, error) {
-	body, err := strField(d, "Body")
+	f, err := strFields(d, "Body", "Question")
 	if err != nil {
 		return nil, err
 	}
-	q, err := strField(d, "Question")
-	if err != nil {
-		return nil, err
-	}
+	body, q := f[0], f[1]
 	switch d["Answer"].(type) {
 	case int64, float64:
 	default:
