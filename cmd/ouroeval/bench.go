@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing/fstest"
@@ -45,12 +46,21 @@ func benchKernels(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	streamMB := fs.Int("stream-mb", 1024, "MiB streamed by the bandwidth probe and the large GEMVs (must dwarf the last-level cache)")
 	minTime := fs.Duration("min-time", 200*time.Millisecond, "minimum duration of one trial")
 	clock := fs.String("clock", "wall", "wall, or cpu: rates per CPU-second of the working threads (for a machine shared with busy processes)")
+	run := fs.String("run", "", "regular expression selecting kernel cases by name (e.g. 'gemm'); ceilings are always measured")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) > 0 {
 		return usagef("bench kernels takes no arguments, got %q", pos)
+	}
+	var match func(string) bool
+	if *run != "" {
+		re, err := regexp.Compile(*run)
+		if err != nil {
+			return usagef("bench kernels: --run: %v", err)
+		}
+		match = re.MatchString
 	}
 	if *streamMB < 1 || *trials < 1 {
 		return usagef("bench kernels: --stream-mb and --trials must be ≥ 1")
@@ -77,7 +87,7 @@ func benchKernels(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stdout, "%s, clock %s\n", machineLine(), clk)
 	}
 	rows, err = kernels.BenchKernels(ctx, kernels.BenchOptions{Path: p, Threads: *threads, Trials: *trials,
-		StreamBytes: *streamMB << 20, MinTime: *minTime, Clock: clk}, print)
+		StreamBytes: *streamMB << 20, MinTime: *minTime, Clock: clk, Match: match}, print)
 	if err != nil {
 		return err
 	}

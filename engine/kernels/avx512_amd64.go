@@ -50,8 +50,12 @@ type avx512 struct {
 	// act holds *[]uint16 buffers for activations rounded to bf16; a
 	// sync.Pool so concurrent MatMul callers never share one.
 	act sync.Pool
-	// mmJobs and attnJobs recycle per-call work descriptions.
-	mmJobs, attnJobs sync.Pool
+	// actF32 holds *[]float32 buffers for padded activation copies.
+	actF32 sync.Pool
+	// mmJobs, gemmJobs and attnJobs recycle per-call work descriptions.
+	mmJobs, gemmJobs, attnJobs sync.Pool
+	// packBufs[w] is worker w's packed-panel buffer (packed GEMM).
+	packBufs [][]float32
 }
 
 // resolveAVX512 resolves "avx512" to the exact method (see avx512).
@@ -69,7 +73,7 @@ func newAVX512(workers int, path string) (Kernels, error) {
 	}
 	path = resolveAVX512(path)
 	p := NewPool(workers)
-	return &avx512{pool: p, name: path, exact: path == "avx512-exact", scratch: make([][]float32, p.Workers())}, nil
+	return &avx512{pool: p, name: path, exact: path == "avx512-exact", scratch: make([][]float32, p.Workers()), packBufs: make([][]float32, p.Workers())}, nil
 }
 
 // Name returns "avx512-bf16" or "avx512-exact" (the bf16 matmul method).
@@ -93,6 +97,11 @@ func (a *avx512) MatMul(out, x []float32, M int, w *Matrix) {
 		clear(out[:M*N])
 		return
 	}
+	checkWeights(w)
+	if a.usePacked(M, w) {
+		a.gemm(out, x, M, w)
+		return
+	}
 	var (
 		wp   unsafe.Pointer
 		esz  uintptr // weight element size
@@ -102,14 +111,8 @@ func (a *avx512) MatMul(out, x []float32, M int, w *Matrix) {
 	)
 	switch w.DType {
 	case F32:
-		if len(w.F32) < N*K {
-			panic(fmt.Sprintf("kernels: F32 matrix %d×%d holds %d values", N, K, len(w.F32)))
-		}
 		wp, esz, tile = unsafe.Pointer(&w.F32[0]), 4, tileF32
 	case BF16, F16:
-		if len(w.U16) < N*K {
-			panic(fmt.Sprintf("kernels: %v matrix %d×%d holds %d values", w.DType, N, K, len(w.U16)))
-		}
 		wp, esz = unsafe.Pointer(&w.U16[0]), 2
 		switch {
 		case w.DType == F16:
@@ -151,6 +154,24 @@ func (a *avx512) MatMul(out, x []float32, M int, w *Matrix) {
 	a.pool.RunChunks(tiles, min(a.pool.Workers(), tiles), j.fn)
 	*j = mmJob{fn: j.fn}
 	a.mmJobs.Put(j)
+}
+
+// checkWeights panics (a programming error, like an index out of range)
+// when w's storage is shorter than its shape or its dtype is unknown.
+func checkWeights(w *Matrix) {
+	N, K := w.Rows, w.Cols
+	switch w.DType {
+	case F32:
+		if len(w.F32) < N*K {
+			panic(fmt.Sprintf("kernels: F32 matrix %d×%d holds %d values", N, K, len(w.F32)))
+		}
+	case BF16, F16:
+		if len(w.U16) < N*K {
+			panic(fmt.Sprintf("kernels: %v matrix %d×%d holds %d values", w.DType, N, K, len(w.U16)))
+		}
+	default:
+		panic("kernels: unknown dtype " + w.DType.String())
+	}
 }
 
 // tileFunc is the signature of the generated tile dispatchers.

@@ -37,6 +37,10 @@ type BenchOptions struct {
 	MinTime time.Duration
 	// Clock times kernels and ceilings alike (Wall or CPU).
 	Clock Clock
+	// Match, when non-nil, selects the kernel cases to run by name (as
+	// listed by KernelCases, e.g. "gemm-bf16/M512_N5632_K2048"); the
+	// ceilings are always measured.
+	Match func(name string) bool
 }
 
 func (o *BenchOptions) defaults() {
@@ -209,6 +213,8 @@ func KernelCases(streamBytes int) []KernelCase {
 		matCase("gemm-bf16/M64_N2048_K5632", BF16, ProbeBF16, 64, 2048, 5632, "avx512-bf16"),
 		matCase("gemm-bf16/M128_N2048_K2048", BF16, ProbeFMA, 128, 2048, 2048, "avx512-exact"),
 		matCase("gemm-bf16/M512_N5632_K2048", BF16, ProbeFMA, 512, 5632, 2048, "avx512-exact"),
+		matCase("gemm-bf16/M512_N2048_K5632", BF16, ProbeFMA, 512, 2048, 5632, "avx512-exact"),
+		matCase("gemm-bf16/M64_N2048_K5632", BF16, ProbeFMA, 64, 2048, 5632, "avx512-exact"),
 		matCase("gemm-f32/M128_N2048_K2048", F32, ProbeFMA, 128, 2048, 2048, ""),
 		matCase("gemm-f16/M128_N2048_K2048", F16, ProbeFMA, 128, 2048, 2048, ""),
 		gv(withPath(gemvCase("gemv-bf16/M1_K4096", BF16, 1), "avx512-bf16"), 2),
@@ -318,6 +324,9 @@ func BenchKernels(ctx context.Context, o BenchOptions, report func(BenchResult))
 	for _, kc := range KernelCases(o.StreamBytes) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
+		}
+		if o.Match != nil && !o.Match(kc.Name) {
+			continue
 		}
 		kk := k
 		if kc.Path != "" {

@@ -1148,6 +1148,210 @@ func tileF16X(rm, rn int, w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx u
 	}
 }
 
+// packPBF16X packs a 32-row panel of bf16 weights widened to f32 (kc columns, a positive multiple of 16) transposed into dst.
+//
+//go:noescape
+func packPBF16X(dst *float32, w unsafe.Pointer, ldw uintptr, kc int)
+
+// packPF16X packs a 32-row panel of f16 weights widened to f32 (kc columns, a positive multiple of 16) transposed into dst.
+//
+//go:noescape
+func packPF16X(dst *float32, w unsafe.Pointer, ldw uintptr, kc int)
+
+// packPF32 packs a 32-row panel of f32 weights (kc columns, a positive multiple of 16) transposed into dst.
+//
+//go:noescape
+func packPF32(dst *float32, w unsafe.Pointer, ldw uintptr, kc int)
+
+// packPBF16 packs a 32-row panel of bf16 weights kept as (k, k+1) pairs for VDPBF16PS (kc columns, a positive multiple of 32) transposed into dst.
+//
+//go:noescape
+func packPBF16(dst *uint16, w unsafe.Pointer, ldw uintptr, kc int)
+
+// gemmF32_1 computes a 1×32 block of C: f32 activations × a packed f32 panel (FMA). lda and ldc are row strides in bytes.
+//
+//go:noescape
+func gemmF32_1(a *float32, lda uintptr, p *float32, kc int, c *float32, ldc uintptr, mask int, add int)
+
+// gemmF32_2 computes a 2×32 block of C: f32 activations × a packed f32 panel (FMA). lda and ldc are row strides in bytes.
+//
+//go:noescape
+func gemmF32_2(a *float32, lda uintptr, p *float32, kc int, c *float32, ldc uintptr, mask int, add int)
+
+// gemmF32_3 computes a 3×32 block of C: f32 activations × a packed f32 panel (FMA). lda and ldc are row strides in bytes.
+//
+//go:noescape
+func gemmF32_3(a *float32, lda uintptr, p *float32, kc int, c *float32, ldc uintptr, mask int, add int)
+
+// gemmF32_4 computes a 4×32 block of C: f32 activations × a packed f32 panel (FMA). lda and ldc are row strides in bytes.
+//
+//go:noescape
+func gemmF32_4(a *float32, lda uintptr, p *float32, kc int, c *float32, ldc uintptr, mask int, add int)
+
+// gemmF32_5 computes a 5×32 block of C: f32 activations × a packed f32 panel (FMA). lda and ldc are row strides in bytes.
+//
+//go:noescape
+func gemmF32_5(a *float32, lda uintptr, p *float32, kc int, c *float32, ldc uintptr, mask int, add int)
+
+// gemmF32_6 computes a 6×32 block of C: f32 activations × a packed f32 panel (FMA). lda and ldc are row strides in bytes.
+//
+//go:noescape
+func gemmF32_6(a *float32, lda uintptr, p *float32, kc int, c *float32, ldc uintptr, mask int, add int)
+
+// gemmF32_7 computes a 7×32 block of C: f32 activations × a packed f32 panel (FMA). lda and ldc are row strides in bytes.
+//
+//go:noescape
+func gemmF32_7(a *float32, lda uintptr, p *float32, kc int, c *float32, ldc uintptr, mask int, add int)
+
+// gemmF32_8 computes a 8×32 block of C: f32 activations × a packed f32 panel (FMA). lda and ldc are row strides in bytes.
+//
+//go:noescape
+func gemmF32_8(a *float32, lda uintptr, p *float32, kc int, c *float32, ldc uintptr, mask int, add int)
+
+// gemmF32_9 computes a 9×32 block of C: f32 activations × a packed f32 panel (FMA). lda and ldc are row strides in bytes.
+//
+//go:noescape
+func gemmF32_9(a *float32, lda uintptr, p *float32, kc int, c *float32, ldc uintptr, mask int, add int)
+
+// gemmF32_10 computes a 10×32 block of C: f32 activations × a packed f32 panel (FMA). lda and ldc are row strides in bytes.
+//
+//go:noescape
+func gemmF32_10(a *float32, lda uintptr, p *float32, kc int, c *float32, ldc uintptr, mask int, add int)
+
+// gemmF32_11 computes a 11×32 block of C: f32 activations × a packed f32 panel (FMA). lda and ldc are row strides in bytes.
+//
+//go:noescape
+func gemmF32_11(a *float32, lda uintptr, p *float32, kc int, c *float32, ldc uintptr, mask int, add int)
+
+// gemmF32_12 computes a 12×32 block of C: f32 activations × a packed f32 panel (FMA). lda and ldc are row strides in bytes.
+//
+//go:noescape
+func gemmF32_12(a *float32, lda uintptr, p *float32, kc int, c *float32, ldc uintptr, mask int, add int)
+
+// gemmF32 calls the mr-row gemmF32 micro-kernel (1 ≤ mr ≤ 12).
+func gemmF32(mr int, a *float32, lda uintptr, p *float32, kc int, c *float32, ldc uintptr, mask int, add int) {
+	switch mr {
+	case 1:
+		gemmF32_1(a, lda, p, kc, c, ldc, mask, add)
+	case 2:
+		gemmF32_2(a, lda, p, kc, c, ldc, mask, add)
+	case 3:
+		gemmF32_3(a, lda, p, kc, c, ldc, mask, add)
+	case 4:
+		gemmF32_4(a, lda, p, kc, c, ldc, mask, add)
+	case 5:
+		gemmF32_5(a, lda, p, kc, c, ldc, mask, add)
+	case 6:
+		gemmF32_6(a, lda, p, kc, c, ldc, mask, add)
+	case 7:
+		gemmF32_7(a, lda, p, kc, c, ldc, mask, add)
+	case 8:
+		gemmF32_8(a, lda, p, kc, c, ldc, mask, add)
+	case 9:
+		gemmF32_9(a, lda, p, kc, c, ldc, mask, add)
+	case 10:
+		gemmF32_10(a, lda, p, kc, c, ldc, mask, add)
+	case 11:
+		gemmF32_11(a, lda, p, kc, c, ldc, mask, add)
+	case 12:
+		gemmF32_12(a, lda, p, kc, c, ldc, mask, add)
+	default:
+		panic("kernels: no gemmF32 micro-kernel for this height")
+	}
+}
+
+// gemmBF16_1 computes a 1×32 block of C: bf16 activations × a packed bf16-pair panel (VDPBF16PS, f32 accumulation). lda and ldc are row strides in bytes.
+//
+//go:noescape
+func gemmBF16_1(a *uint16, lda uintptr, p *uint16, kc int, c *float32, ldc uintptr, mask int, add int)
+
+// gemmBF16_2 computes a 2×32 block of C: bf16 activations × a packed bf16-pair panel (VDPBF16PS, f32 accumulation). lda and ldc are row strides in bytes.
+//
+//go:noescape
+func gemmBF16_2(a *uint16, lda uintptr, p *uint16, kc int, c *float32, ldc uintptr, mask int, add int)
+
+// gemmBF16_3 computes a 3×32 block of C: bf16 activations × a packed bf16-pair panel (VDPBF16PS, f32 accumulation). lda and ldc are row strides in bytes.
+//
+//go:noescape
+func gemmBF16_3(a *uint16, lda uintptr, p *uint16, kc int, c *float32, ldc uintptr, mask int, add int)
+
+// gemmBF16_4 computes a 4×32 block of C: bf16 activations × a packed bf16-pair panel (VDPBF16PS, f32 accumulation). lda and ldc are row strides in bytes.
+//
+//go:noescape
+func gemmBF16_4(a *uint16, lda uintptr, p *uint16, kc int, c *float32, ldc uintptr, mask int, add int)
+
+// gemmBF16_5 computes a 5×32 block of C: bf16 activations × a packed bf16-pair panel (VDPBF16PS, f32 accumulation). lda and ldc are row strides in bytes.
+//
+//go:noescape
+func gemmBF16_5(a *uint16, lda uintptr, p *uint16, kc int, c *float32, ldc uintptr, mask int, add int)
+
+// gemmBF16_6 computes a 6×32 block of C: bf16 activations × a packed bf16-pair panel (VDPBF16PS, f32 accumulation). lda and ldc are row strides in bytes.
+//
+//go:noescape
+func gemmBF16_6(a *uint16, lda uintptr, p *uint16, kc int, c *float32, ldc uintptr, mask int, add int)
+
+// gemmBF16_7 computes a 7×32 block of C: bf16 activations × a packed bf16-pair panel (VDPBF16PS, f32 accumulation). lda and ldc are row strides in bytes.
+//
+//go:noescape
+func gemmBF16_7(a *uint16, lda uintptr, p *uint16, kc int, c *float32, ldc uintptr, mask int, add int)
+
+// gemmBF16_8 computes a 8×32 block of C: bf16 activations × a packed bf16-pair panel (VDPBF16PS, f32 accumulation). lda and ldc are row strides in bytes.
+//
+//go:noescape
+func gemmBF16_8(a *uint16, lda uintptr, p *uint16, kc int, c *float32, ldc uintptr, mask int, add int)
+
+// gemmBF16_9 computes a 9×32 block of C: bf16 activations × a packed bf16-pair panel (VDPBF16PS, f32 accumulation). lda and ldc are row strides in bytes.
+//
+//go:noescape
+func gemmBF16_9(a *uint16, lda uintptr, p *uint16, kc int, c *float32, ldc uintptr, mask int, add int)
+
+// gemmBF16_10 computes a 10×32 block of C: bf16 activations × a packed bf16-pair panel (VDPBF16PS, f32 accumulation). lda and ldc are row strides in bytes.
+//
+//go:noescape
+func gemmBF16_10(a *uint16, lda uintptr, p *uint16, kc int, c *float32, ldc uintptr, mask int, add int)
+
+// gemmBF16_11 computes a 11×32 block of C: bf16 activations × a packed bf16-pair panel (VDPBF16PS, f32 accumulation). lda and ldc are row strides in bytes.
+//
+//go:noescape
+func gemmBF16_11(a *uint16, lda uintptr, p *uint16, kc int, c *float32, ldc uintptr, mask int, add int)
+
+// gemmBF16_12 computes a 12×32 block of C: bf16 activations × a packed bf16-pair panel (VDPBF16PS, f32 accumulation). lda and ldc are row strides in bytes.
+//
+//go:noescape
+func gemmBF16_12(a *uint16, lda uintptr, p *uint16, kc int, c *float32, ldc uintptr, mask int, add int)
+
+// gemmBF16 calls the mr-row gemmBF16 micro-kernel (1 ≤ mr ≤ 12).
+func gemmBF16(mr int, a *uint16, lda uintptr, p *uint16, kc int, c *float32, ldc uintptr, mask int, add int) {
+	switch mr {
+	case 1:
+		gemmBF16_1(a, lda, p, kc, c, ldc, mask, add)
+	case 2:
+		gemmBF16_2(a, lda, p, kc, c, ldc, mask, add)
+	case 3:
+		gemmBF16_3(a, lda, p, kc, c, ldc, mask, add)
+	case 4:
+		gemmBF16_4(a, lda, p, kc, c, ldc, mask, add)
+	case 5:
+		gemmBF16_5(a, lda, p, kc, c, ldc, mask, add)
+	case 6:
+		gemmBF16_6(a, lda, p, kc, c, ldc, mask, add)
+	case 7:
+		gemmBF16_7(a, lda, p, kc, c, ldc, mask, add)
+	case 8:
+		gemmBF16_8(a, lda, p, kc, c, ldc, mask, add)
+	case 9:
+		gemmBF16_9(a, lda, p, kc, c, ldc, mask, add)
+	case 10:
+		gemmBF16_10(a, lda, p, kc, c, ldc, mask, add)
+	case 11:
+		gemmBF16_11(a, lda, p, kc, c, ldc, mask, add)
+	case 12:
+		gemmBF16_12(a, lda, p, kc, c, ldc, mask, add)
+	default:
+		panic("kernels: no gemmBF16 micro-kernel for this height")
+	}
+}
+
 // cvtF32BF16 rounds n float32 to bf16 (VCVTNEPS2BF16: nearest even, subnormals flushed to zero).
 //
 //go:noescape

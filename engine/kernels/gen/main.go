@@ -112,6 +112,7 @@ func (g *gen) all() {
 		}
 		g.dispatcher(k)
 	}
+	g.gemm()
 	g.conversions()
 	g.elementwise()
 	g.attention()

@@ -1,0 +1,250 @@
+//go:build amd64
+
+package kernels
+
+import (
+	"unsafe"
+)
+
+// Blocking of the packed GEMM (see gemm). The k block decides the
+// arithmetic (each output is the sum of its k blocks, in order, each
+// accumulated from zero); the other sizes only decide which memory is hot,
+// so results do not depend on them or on the number of workers.
+const (
+	// gemmKC is the k block: one packed panel step of 32 weight rows ×
+	// gemmKC f32 is 32 KiB and stays in L1 while the micro-tiles of an
+	// activation block pass it.
+	gemmKC = 256
+	// gemmMaxNC is the largest number of weight rows packed together
+	// (gemmKC × gemmMaxNC f32 = 256 KiB, in L2).
+	gemmMaxNC = 256
+	// gemmMC is the number of activation rows that meet a packed block
+	// before the next block is packed (gemmMC × gemmKC f32 = 192 KiB).
+	gemmMC = 192
+	// gemmMinRows is the smallest M that uses the packed GEMM; below it
+	// packing costs more than it saves and the dot-product tiles run.
+	gemmMinRows = 16
+)
+
+// gemmPad is the padding in bytes added to each activation row copied for
+// the packed GEMM.
+const gemmPad = 64
+
+// gemmPanel is the number of weight rows in one packed panel (two zmm
+// vectors per k step).
+const gemmPanel = 32
+
+// usePacked reports whether MatMul takes the packed GEMM for M rows of w.
+// The k dimension must fill whole 16×16 transposes (32 for the bf16-pair
+// layout).
+func (a *avx512) usePacked(M int, w *Matrix) bool {
+	if M < gemmMinRows {
+		return false
+	}
+	if w.DType == BF16 && !a.exact {
+		return w.Cols%32 == 0
+	}
+	return w.Cols%16 == 0
+}
+
+// gemmJob is one packed MatMul's work description (recycled like mmJob).
+type gemmJob struct {
+	fn      func(worker, lo, hi int)
+	a       *avx512
+	w       *Matrix
+	wp      unsafe.Pointer
+	esz     uintptr // weight element size
+	ldw     uintptr
+	xp      unsafe.Pointer // f32 activations, or bf16 for the dp method
+	ldx     uintptr
+	xsz     uintptr
+	op      unsafe.Pointer
+	ldo     uintptr
+	M, N, K int
+	nc      int // weight rows per block (a multiple of gemmPanel)
+	dp      bool
+}
+
+// gemm computes out = x·wᵀ for M ≥ gemmMinRows rows with packed panels:
+// the weight rows are split into blocks of nc rows (one pool chunk each),
+// and for each k block a worker packs its block's panels into its own
+// buffer, then runs every micro-tile of every activation block over them.
+func (a *avx512) gemm(out, x []float32, M int, w *Matrix) {
+	N, K := w.Rows, w.Cols
+	j, _ := a.gemmJobs.Get().(*gemmJob)
+	if j == nil {
+		j = &gemmJob{a: a}
+		j.fn = j.run
+	}
+	j.w, j.M, j.N, j.K = w, M, N, K
+	j.xp, j.ldx, j.xsz = unsafe.Pointer(&x[0]), uintptr(K)*4, 4
+	j.op, j.ldo = unsafe.Pointer(&out[0]), uintptr(N)*4
+	switch w.DType {
+	case F32:
+		j.wp, j.esz = unsafe.Pointer(&w.F32[0]), 4
+	default:
+		j.wp, j.esz = unsafe.Pointer(&w.U16[0]), 2
+	}
+	j.ldw = uintptr(K) * j.esz
+	j.dp = w.DType == BF16 && !a.exact
+	// Copy the activations to rows padded by 64 bytes: the micro-kernel
+	// reads 12 rows at once, and with the natural stride (a multiple of
+	// 4 KiB for most model widths) they would all map to the same L1 sets.
+	if j.dp {
+		ld := K + gemmPad/2
+		bp, _ := a.act.Get().(*[]uint16)
+		if bp == nil {
+			bp = new([]uint16)
+		}
+		if cap(*bp) < M*ld {
+			*bp = make([]uint16, M*ld)
+		}
+		xq := (*bp)[:M*ld]
+		for m := range M {
+			cvtF32BF16(&xq[m*ld], &x[m*K], K)
+		}
+		j.xp, j.ldx, j.xsz = unsafe.Pointer(&xq[0]), uintptr(ld)*2, 2
+		defer a.act.Put(bp)
+	} else {
+		ld := K + gemmPad/4
+		bp, _ := a.actF32.Get().(*[]float32)
+		if bp == nil {
+			bp = new([]float32)
+		}
+		if cap(*bp) < M*ld {
+			*bp = make([]float32, M*ld)
+		}
+		xp := (*bp)[:M*ld]
+		for m := range M {
+			copy(xp[m*ld:m*ld+K], x[m*K:m*K+K])
+		}
+		j.xp, j.ldx = unsafe.Pointer(&xp[0]), uintptr(ld)*4
+		defer a.actF32.Put(bp)
+	}
+	// Enough blocks for every worker to take several (the pool hands
+	// chunks to whichever worker is free), at most gemmMaxNC rows each.
+	workers := a.pool.Workers()
+	nc := (N/(4*workers) + gemmPanel - 1) / gemmPanel * gemmPanel
+	j.nc = max(gemmPanel, min(gemmMaxNC, nc))
+	blocks := (N + j.nc - 1) / j.nc
+	a.pool.RunChunks(blocks, blocks, j.fn)
+	*j = gemmJob{a: a, fn: j.fn}
+	a.gemmJobs.Put(j)
+}
+
+// packBuffer returns worker wk's panel buffer (gemmKC × gemmMaxNC f32).
+func (a *avx512) packBuffer(wk int) []float32 {
+	if a.packBufs[wk] == nil {
+		a.packBufs[wk] = make([]float32, gemmKC*gemmMaxNC)
+	}
+	return a.packBufs[wk]
+}
+
+// run computes the weight-row blocks [lo, hi) on worker wk.
+func (j *gemmJob) run(wk, lo, hi int) {
+	buf := j.a.packBuffer(wk)
+	bp := unsafe.Pointer(&buf[0])
+	M, N, K := j.M, j.N, j.K
+	for blk := lo; blk < hi; blk++ {
+		n0 := blk * j.nc
+		n1 := min(n0+j.nc, N)
+		for k0 := 0; k0 < K; k0 += gemmKC {
+			kb := min(gemmKC, K-k0)
+			// Panel bytes: kb × 32 values of 4 bytes (f32), or kb/2 × 32
+			// pairs of 4 bytes (bf16 pairs): kb·64 bytes either way in
+			// the dp case, kb·128 otherwise.
+			panelBytes := uintptr(kb) * gemmPanel * 4
+			if j.dp {
+				panelBytes /= 2
+			}
+			for p := n0; p < n1; p += gemmPanel {
+				dst := unsafe.Add(bp, uintptr((p-n0)/gemmPanel)*panelBytes)
+				src := unsafe.Add(j.wp, uintptr(p)*j.ldw+uintptr(k0)*j.esz)
+				if p+gemmPanel <= N {
+					j.pack(dst, src, kb)
+				} else {
+					j.packTail(dst, p, k0, kb)
+				}
+			}
+			add := 0
+			if k0 > 0 {
+				add = 1
+			}
+			for m0 := 0; m0 < M; m0 += gemmMC {
+				m1 := min(m0+gemmMC, M)
+				for p := n0; p < n1; p += gemmPanel {
+					panel := unsafe.Add(bp, uintptr((p-n0)/gemmPanel)*panelBytes)
+					mask := 1<<32 - 1
+					if N-p < gemmPanel {
+						mask = 1<<(N-p) - 1
+					}
+					for m := m0; m < m1; m += gemmMR {
+						mr := min(gemmMR, m1-m)
+						xa := unsafe.Add(j.xp, uintptr(m)*j.ldx+uintptr(k0)*j.xsz)
+						c := (*float32)(unsafe.Add(j.op, uintptr(m)*j.ldo+uintptr(p)*4))
+						if j.dp {
+							gemmBF16(mr, (*uint16)(xa), j.ldx, (*uint16)(panel), kb, c, j.ldo, mask, add)
+						} else {
+							gemmF32(mr, (*float32)(xa), j.ldx, (*float32)(panel), kb, c, j.ldo, mask, add)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// gemmMR is the micro-tile height of the generated micro-kernels.
+const gemmMR = 12
+
+// pack packs a full 32-row panel with the generated kernels.
+func (j *gemmJob) pack(dst, src unsafe.Pointer, kb int) {
+	switch {
+	case j.dp:
+		packPBF16((*uint16)(dst), src, j.ldw, kb)
+	case j.w.DType == BF16:
+		packPBF16X((*float32)(dst), src, j.ldw, kb)
+	case j.w.DType == F16:
+		packPF16X((*float32)(dst), src, j.ldw, kb)
+	default:
+		packPF32((*float32)(dst), src, j.ldw, kb)
+	}
+}
+
+// packTail packs the last panel of a matrix whose row count is not a
+// multiple of 32: rows from N on are zero (their columns are masked off
+// when C is stored).
+func (j *gemmJob) packTail(dst unsafe.Pointer, p, k0, kb int) {
+	N, K := j.N, j.K
+	if j.dp {
+		d := unsafe.Slice((*uint16)(dst), kb*gemmPanel)
+		clear(d)
+		for r := 0; r < N-p; r++ {
+			row := j.w.U16[(p+r)*K+k0 : (p+r)*K+k0+kb]
+			for k, v := range row {
+				d[(k/2)*2*gemmPanel+2*r+(k&1)] = v
+			}
+		}
+		return
+	}
+	d := unsafe.Slice((*float32)(dst), kb*gemmPanel)
+	clear(d)
+	for r := 0; r < N-p; r++ {
+		for k := 0; k < kb; k++ {
+			d[k*gemmPanel+r] = j.w.at(p+r, k0+k)
+		}
+	}
+}
+
+// at returns element (r, c) of m as float32 (exact widening).
+func (m *Matrix) at(r, c int) float32 {
+	i := r*m.Cols + c
+	switch m.DType {
+	case F32:
+		return m.F32[i]
+	case BF16:
+		return BF16ToF32(m.U16[i])
+	default:
+		return F16ToF32(m.U16[i])
+	}
+}
