@@ -228,9 +228,13 @@ func (n *network) forwardLayer(k kernels.Kernels, l *layer, x []float32, T, pos0
 
 	k.RMSNorm(a, x, l.mlpNorm, eps)
 	g, u := s.g[:T*I], s.u[:T*I]
-	l.gate.apply(k, g, a, T)
-	l.up.apply(k, u, a, T)
-	k.SiLUMul(g, g, u)
+	if l.gate.b == nil && l.up.b == nil {
+		kernels.MatMulSwiGLU(k, g, u, a, T, &l.gate.w, &l.up.w) // u: scratch when not fused
+	} else {
+		l.gate.apply(k, g, a, T)
+		l.up.apply(k, u, a, T)
+		k.SiLUMul(g, g, u)
+	}
 	l.down.apply(k, o, g, T)
 	if l.mlpOutNorm != nil {
 		k.RMSNorm(o, o, l.mlpOutNorm, eps)

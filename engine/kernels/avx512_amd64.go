@@ -54,8 +54,11 @@ type avx512 struct {
 	actF32 sync.Pool
 	// mmJobs, gemmJobs and attnJobs recycle per-call work descriptions.
 	mmJobs, gemmJobs, attnJobs sync.Pool
-	// packBufs[w] is worker w's packed-panel buffer (packed GEMM).
-	packBufs [][]float32
+	// packBufs[w] is worker w's packed-panel buffer (packed GEMM), and
+	// upBufs[w] its up-projection block for a packed MatMulSwiGLU.
+	packBufs, upBufs [][]float32
+	// tileScratch[w] is worker w's up tile for MatMulSwiGLU.
+	tileScratch [][maxTile]float32
 }
 
 // resolveAVX512 resolves "avx512" to the exact method (see avx512).
@@ -73,7 +76,8 @@ func newAVX512(workers int, path string) (Kernels, error) {
 	}
 	path = resolveAVX512(path)
 	p := NewPool(workers)
-	return &avx512{pool: p, name: path, exact: path == "avx512-exact", scratch: make([][]float32, p.Workers()), packBufs: make([][]float32, p.Workers())}, nil
+	return &avx512{pool: p, name: path, exact: path == "avx512-exact", scratch: make([][]float32, p.Workers()),
+		packBufs: make([][]float32, p.Workers()), upBufs: make([][]float32, p.Workers()), tileScratch: make([][maxTile]float32, p.Workers())}, nil
 }
 
 // Name returns "avx512-bf16" or "avx512-exact" (the bf16 matmul method).
@@ -85,7 +89,20 @@ func (a *avx512) Close() { a.pool.Close() }
 // in L2 while the weight tiles stream past it (prefill GEMM blocking).
 const maxRowBlock = 96
 
-func (a *avx512) MatMul(out, x []float32, M int, w *Matrix) {
+func (a *avx512) MatMul(out, x []float32, M int, w *Matrix) { a.matmul(out, x, M, w, nil) }
+
+// MatMulSwiGLU implements SwiGLUKernels: each tile (or packed block) of
+// the gate product is followed by the same tile of the up product, and
+// silu(gate)·up is applied while both are in cache.
+func (a *avx512) MatMulSwiGLU(out, x []float32, M int, gate, up *Matrix) {
+	if gate.Rows != up.Rows || gate.Cols != up.Cols || gate.DType != up.DType {
+		panic(fmt.Sprintf("kernels: MatMulSwiGLU with gate %v %d×%d and up %v %d×%d", gate.DType, gate.Rows, gate.Cols, up.DType, up.Rows, up.Cols))
+	}
+	a.matmul(out, x, M, gate, up)
+}
+
+// matmul sets out = x·wᵀ, or silu(x·wᵀ)·(x·upᵀ) when up is not nil.
+func (a *avx512) matmul(out, x []float32, M int, w, up *Matrix) {
 	N, K := w.Rows, w.Cols
 	if M <= 0 || N == 0 {
 		return
@@ -94,38 +111,28 @@ func (a *avx512) MatMul(out, x []float32, M int, w *Matrix) {
 		panic(fmt.Sprintf("kernels: MatMul with %d×%d weights and M=%d needs len(x) ≥ %d and len(out) ≥ %d, got %d and %d", N, K, M, M*K, M*N, len(x), len(out)))
 	}
 	if K == 0 {
-		clear(out[:M*N])
+		clear(out[:M*N]) // silu(0)·0 = 0 too
 		return
 	}
 	checkWeights(w)
+	if up != nil {
+		checkWeights(up)
+	}
 	if a.usePacked(M, w) {
-		a.gemm(out, x, M, w)
+		a.gemm(out, x, M, w, up)
 		return
 	}
-	var (
-		wp   unsafe.Pointer
-		esz  uintptr // weight element size
-		tile tileFunc
-		xp   unsafe.Pointer
-		xsz  uintptr = 4
-	)
-	switch w.DType {
-	case F32:
-		wp, esz, tile = unsafe.Pointer(&w.F32[0]), 4, tileF32
-	case BF16, F16:
-		wp, esz = unsafe.Pointer(&w.U16[0]), 2
-		switch {
-		case w.DType == F16:
-			tile = tileF16X
-		case a.exact:
-			tile = tileBF16X
-		default:
-			tile = tileBF16
-		}
-	default:
-		panic("kernels: unknown dtype " + w.DType.String())
+	j, _ := a.mmJobs.Get().(*mmJob)
+	if j == nil {
+		j = &mmJob{a: a}
+		j.fn = j.run
 	}
-	xp = unsafe.Pointer(&x[0])
+	var esz uintptr
+	j.tile, j.wp, esz = a.tileOf(w)
+	if up != nil {
+		j.tileUp, j.upWp, _ = a.tileOf(up)
+	}
+	xp, xsz := unsafe.Pointer(&x[0]), uintptr(4)
 	if w.DType == BF16 && !a.exact {
 		bp, _ := a.act.Get().(*[]uint16)
 		if bp == nil {
@@ -139,21 +146,29 @@ func (a *avx512) MatMul(out, x []float32, M int, w *Matrix) {
 		xp, xsz = unsafe.Pointer(&xq[0]), 2
 		defer a.act.Put(bp)
 	}
-	ldw, ldx, ldo := uintptr(K)*esz, uintptr(K)*xsz, uintptr(N)*4
 	rn := min(M, 6)
 	rm := tileRows(rn)
 	tiles := (N + rm - 1) / rm
-	j, _ := a.mmJobs.Get().(*mmJob)
-	if j == nil {
-		j = new(mmJob)
-		j.fn = j.run
-	}
-	j.tile, j.wp, j.xp, j.op = tile, wp, xp, unsafe.Pointer(&out[0])
-	j.ldw, j.ldx, j.ldo = ldw, ldx, ldo
+	j.xp, j.op = xp, unsafe.Pointer(&out[0])
+	j.ldw, j.ldx, j.ldo = uintptr(K)*esz, uintptr(K)*xsz, uintptr(N)*4
 	j.M, j.N, j.K, j.rm, j.rn = M, N, K, rm, rn
 	a.pool.RunChunks(tiles, min(a.pool.Workers(), tiles), j.fn)
-	*j = mmJob{fn: j.fn}
+	*j = mmJob{a: a, fn: j.fn}
 	a.mmJobs.Put(j)
+}
+
+// tileOf returns the tile dispatcher of w's dtype and this path's bf16
+// method, w's first element and its element size.
+func (a *avx512) tileOf(w *Matrix) (tileFunc, unsafe.Pointer, uintptr) {
+	switch {
+	case w.DType == F32:
+		return tileF32, unsafe.Pointer(&w.F32[0]), 4
+	case w.DType == F16:
+		return tileF16X, unsafe.Pointer(&w.U16[0]), 2
+	case a.exact:
+		return tileBF16X, unsafe.Pointer(&w.U16[0]), 2
+	}
+	return tileBF16, unsafe.Pointer(&w.U16[0]), 2
 }
 
 // checkWeights panics (a programming error, like an index out of range)
@@ -179,10 +194,13 @@ type tileFunc = func(rm, rn int, w unsafe.Pointer, ldw uintptr, x unsafe.Pointer
 
 // mmJob is one MatMul's work description. Jobs are recycled through a
 // sync.Pool and fn is bound once, so a MatMul call allocates nothing.
+// With tileUp set (MatMulSwiGLU), up has the same shape and layout as w.
 type mmJob struct {
+	a             *avx512
 	fn            func(worker, lo, hi int)
-	tile          tileFunc
-	wp, xp, op    unsafe.Pointer
+	tile, tileUp  tileFunc
+	wp, upWp      unsafe.Pointer
+	xp, op        unsafe.Pointer
 	ldw, ldx, ldo uintptr
 	M, N, K       int
 	rm, rn        int
@@ -190,10 +208,15 @@ type mmJob struct {
 
 // run computes weight-row tiles [lo, hi): for each block of activation
 // rows kept hot in L2, each tile of rm weight rows meets every rn-row
-// activation tile of the block.
-func (j *mmJob) run(_, lo, hi int) {
+// activation tile of the block. For MatMulSwiGLU the gate tile goes to
+// out, the up tile to the worker's scratch, and silu(gate)·up to out.
+func (j *mmJob) run(wk, lo, hi int) {
 	M, N, rm, rn := j.M, j.N, j.rm, j.rn
 	n0, n1 := lo*rm, min(hi*rm, N)
+	var up *[maxTile]float32
+	if j.tileUp != nil {
+		up = &j.a.tileScratch[wk]
+	}
 	for mb := 0; mb < M; mb += maxRowBlock {
 		me := min(mb+maxRowBlock, M)
 		for n := n0; n < n1; n += rm {
@@ -201,12 +224,25 @@ func (j *mmJob) run(_, lo, hi int) {
 			wt := unsafe.Add(j.wp, uintptr(n)*j.ldw)
 			for m := mb; m < me; m += rn {
 				r := min(rn, me-m)
-				j.tile(h, r, wt, j.ldw, unsafe.Add(j.xp, uintptr(m)*j.ldx), j.ldx, j.K,
-					(*float32)(unsafe.Add(j.op, (uintptr(m)*uintptr(N)+uintptr(n))*4)), j.ldo)
+				xm := unsafe.Add(j.xp, uintptr(m)*j.ldx)
+				o := (*float32)(unsafe.Add(j.op, (uintptr(m)*uintptr(N)+uintptr(n))*4))
+				j.tile(h, r, wt, j.ldw, xm, j.ldx, j.K, o, j.ldo)
+				if up == nil {
+					continue
+				}
+				j.tileUp(h, r, unsafe.Add(j.upWp, uintptr(n)*j.ldw), j.ldw, xm, j.ldx, j.K, &up[0], uintptr(rm)*4)
+				for i := range r {
+					oi := (*float32)(unsafe.Add(unsafe.Pointer(o), uintptr(i)*j.ldo))
+					siluMul(oi, oi, &up[i*rm], h)
+				}
 			}
 		}
 	}
 }
+
+// maxTile bounds rm·rn over the generated tile shapes (a worker's
+// MatMulSwiGLU scratch).
+const maxTile = 48
 
 // elemChunk bounds the length of one element-wise assembly call, so no
 // call runs long without a preemption point.

@@ -354,14 +354,18 @@ func TestAVX512NoAllocs(t *testing.T) {
 	}
 	const poolAllocs = 0
 	w := offsetMatrix(rand.New(rand.NewPCG(1, 1)), BF16, 256, 256)
-	x, out := make([]float32, 2*256), make([]float32, 2*256)
+	x, out := make([]float32, 32*256), make([]float32, 32*256)
 	q := make([]float32, 4*64)
 	kv := make([]float32, 100*4*64)
 	for _, k := range []Kernels{fast, exact} {
-		for _, M := range []int{1, 2} {
+		for _, M := range []int{1, 2, 32} { // tiles and the packed GEMM
 			k.MatMul(out, x, M, w) // warm the buffers
 			if a := testing.AllocsPerRun(50, func() { k.MatMul(out, x, M, w) }); a > poolAllocs {
 				t.Errorf("%s MatMul M=%d: %v allocations per call, the pool alone makes %v", k.Name(), M, a, poolAllocs)
+			}
+			MatMulSwiGLU(k, out, nil, x, M, w, w)
+			if a := testing.AllocsPerRun(50, func() { MatMulSwiGLU(k, out, nil, x, M, w, w) }); a > poolAllocs {
+				t.Errorf("%s MatMulSwiGLU M=%d: %v allocations per call", k.Name(), M, a)
 			}
 		}
 		k.Attention(q, q, kv, kv, 1, 99, 4, 4, 64, 0.125)
@@ -403,4 +407,62 @@ func TestRoPEAVX512(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestMatMulSwiGLUAVX512 checks the fused gate/up kernel on the tile and
+// the packed paths: bit-identical to MatMul, MatMul and SiLUMul on the
+// same path (same tiles, same k order, same activation), and close to the
+// generic kernels.
+func TestMatMulSwiGLUAVX512(t *testing.T) {
+	fast, exact, gen := avxPaths(t)
+	r := rand.New(rand.NewPCG(5, 6))
+	type shape struct{ M, N, K int }
+	shapes := []shape{{1, 1, 1}, {1, 33, 17}, {3, 9, 64}, {6, 70, 31}, {7, 17, 48}, {gemmMinRows, 33, 32}, {29, 300, 2*gemmKC + 32}, {gemmMC + 5, 40, 64}}
+	for _, dt := range []DType{F32, BF16, F16} {
+		for _, sh := range shapes {
+			gate, up := offsetMatrix(r, dt, sh.N, sh.K), offsetMatrix(r, dt, sh.N, sh.K)
+			x := offsetVec(r, sh.M*sh.K)
+			n := sh.M * sh.N
+			want := make([]float32, n)
+			MatMulSwiGLU(gen, want, make([]float32, n), x, sh.M, gate, up)
+			for _, k := range []Kernels{fast, exact} {
+				name := fmt.Sprintf("%s/%v/M%d_N%d_K%d", k.Name(), dt, sh.M, sh.N, sh.K)
+				got := offsetVec(r, n)
+				MatMulSwiGLU(k, got, nil, x, sh.M, gate, up)
+				g, u := make([]float32, n), make([]float32, n)
+				k.MatMul(g, x, sh.M, gate)
+				k.MatMul(u, x, sh.M, up)
+				k.SiLUMul(g, g, u)
+				for i := range n {
+					if math.Float32bits(got[i]) != math.Float32bits(g[i]) {
+						t.Fatalf("%s: fused out[%d] = %v, unfused %v", name, i, got[i], g[i])
+					}
+					// |Δg| ≤ e·Sg and |Δu| ≤ e·Su (see TestMatMulAVX512),
+					// silu' ≤ 1.1, plus the element-wise kernel's error.
+					m, c := i/sh.N, i%sh.N
+					var gr, ur, sg, su float64
+					for kk := range sh.K {
+						xv := float64(x[m*sh.K+kk])
+						gw, uw := weightAt(gate, c*sh.K+kk), weightAt(up, c*sh.K+kk)
+						gr, ur, sg, su = gr+xv*gw, ur+xv*uw, sg+math.Abs(xv*gw), su+math.Abs(xv*uw)
+					}
+					e := 1e-5
+					if dt == BF16 && k == fast {
+						e = 1.0 / 256
+					}
+					silu := gr / (1 + math.Exp(-gr))
+					tol := 1.1*e*sg*(math.Abs(ur)+e*su) + math.Abs(silu)*e*su + 4e-6*math.Abs(silu*ur) + 1e-30
+					if d := math.Abs(float64(got[i]) - silu*ur); d > tol {
+						t.Fatalf("%s: out[%d] = %v, float64 reference %v, generic %v (tolerance %g)", name, i, got[i], silu*ur, want[i], tol)
+					}
+				}
+			}
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("MatMulSwiGLU with mismatched gate and up did not panic")
+		}
+	}()
+	MatMulSwiGLU(exact, make([]float32, 4), nil, make([]float32, 4), 1, &Matrix{DType: F32, Rows: 2, Cols: 2, F32: make([]float32, 4)}, &Matrix{DType: F32, Rows: 2, Cols: 1, F32: make([]float32, 2)})
 }

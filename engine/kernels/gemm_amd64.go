@@ -51,8 +51,9 @@ func (a *avx512) usePacked(M int, w *Matrix) bool {
 type gemmJob struct {
 	fn      func(worker, lo, hi int)
 	a       *avx512
-	w       *Matrix
+	w, up   *Matrix // up: MatMulSwiGLU's up projection, else nil
 	wp      unsafe.Pointer
+	upWp    unsafe.Pointer
 	esz     uintptr // weight element size
 	ldw     uintptr
 	xp      unsafe.Pointer // f32 activations, or bf16 for the dp method
@@ -65,25 +66,24 @@ type gemmJob struct {
 	dp      bool
 }
 
-// gemm computes out = x·wᵀ for M ≥ gemmMinRows rows with packed panels:
-// the weight rows are split into blocks of nc rows (one pool chunk each),
-// and for each k block a worker packs its block's panels into its own
-// buffer, then runs every micro-tile of every activation block over them.
-func (a *avx512) gemm(out, x []float32, M int, w *Matrix) {
+// gemm computes out = x·wᵀ (or silu(x·wᵀ)·(x·upᵀ) when up is not nil) for
+// M ≥ gemmMinRows rows with packed panels: the weight rows are split into
+// blocks of nc rows (one pool chunk each), and for each k block a worker
+// packs its block's panels into its own buffer, then runs every
+// micro-tile of every activation block over them.
+func (a *avx512) gemm(out, x []float32, M int, w, up *Matrix) {
 	N, K := w.Rows, w.Cols
 	j, _ := a.gemmJobs.Get().(*gemmJob)
 	if j == nil {
 		j = &gemmJob{a: a}
 		j.fn = j.run
 	}
-	j.w, j.M, j.N, j.K = w, M, N, K
+	j.w, j.up, j.M, j.N, j.K = w, up, M, N, K
 	j.xp, j.ldx, j.xsz = unsafe.Pointer(&x[0]), uintptr(K)*4, 4
 	j.op, j.ldo = unsafe.Pointer(&out[0]), uintptr(N)*4
-	switch w.DType {
-	case F32:
-		j.wp, j.esz = unsafe.Pointer(&w.F32[0]), 4
-	default:
-		j.wp, j.esz = unsafe.Pointer(&w.U16[0]), 2
+	_, j.wp, j.esz = a.tileOf(w)
+	if up != nil {
+		_, j.upWp, _ = a.tileOf(up)
 	}
 	j.ldw = uintptr(K) * j.esz
 	j.dp = w.DType == BF16 && !a.exact
@@ -140,53 +140,69 @@ func (a *avx512) packBuffer(wk int) []float32 {
 	return a.packBufs[wk]
 }
 
-// run computes the weight-row blocks [lo, hi) on worker wk.
+// run computes the weight-row blocks [lo, hi) on worker wk. For
+// MatMulSwiGLU the gate block goes to out and the up block to the
+// worker's up buffer, and silu(gate)·up is applied to the block's columns
+// of each row while they are in L2.
 func (j *gemmJob) run(wk, lo, hi int) {
+	for blk := lo; blk < hi; blk++ {
+		n0 := blk * j.nc
+		n1 := min(n0+j.nc, j.N)
+		j.block(wk, j.w, j.wp, n0, n1, unsafe.Add(j.op, uintptr(n0)*4), j.ldo)
+		if j.up == nil {
+			continue
+		}
+		ub := j.a.upBuffer(wk, j.M*j.nc)
+		ldu := uintptr(n1-n0) * 4
+		j.block(wk, j.up, j.upWp, n0, n1, unsafe.Pointer(&ub[0]), ldu)
+		for m := range j.M {
+			o := (*float32)(unsafe.Add(j.op, uintptr(m)*j.ldo+uintptr(n0)*4))
+			siluMul(o, o, &ub[m*(n1-n0)], n1-n0)
+		}
+	}
+}
+
+// block sets the columns n0..n1 of C (c points at column n0 of row 0, row
+// stride ldc bytes) to x·wᵀ, one k block at a time.
+func (j *gemmJob) block(wk int, w *Matrix, wp unsafe.Pointer, n0, n1 int, c unsafe.Pointer, ldc uintptr) {
 	buf := j.a.packBuffer(wk)
 	bp := unsafe.Pointer(&buf[0])
 	M, N, K := j.M, j.N, j.K
-	for blk := lo; blk < hi; blk++ {
-		n0 := blk * j.nc
-		n1 := min(n0+j.nc, N)
-		for k0 := 0; k0 < K; k0 += gemmKC {
-			kb := min(gemmKC, K-k0)
-			// Panel bytes: kb × 32 values of 4 bytes (f32), or kb/2 × 32
-			// pairs of 4 bytes (bf16 pairs): kb·64 bytes either way in
-			// the dp case, kb·128 otherwise.
-			panelBytes := uintptr(kb) * gemmPanel * 4
-			if j.dp {
-				panelBytes /= 2
+	for k0 := 0; k0 < K; k0 += gemmKC {
+		kb := min(gemmKC, K-k0)
+		// A panel holds kb × 32 f32, or kb/2 × 32 bf16 pairs.
+		panelBytes := uintptr(kb) * gemmPanel * 4
+		if j.dp {
+			panelBytes /= 2
+		}
+		for p := n0; p < n1; p += gemmPanel {
+			dst := unsafe.Add(bp, uintptr((p-n0)/gemmPanel)*panelBytes)
+			if p+gemmPanel <= N {
+				j.pack(w, dst, unsafe.Add(wp, uintptr(p)*j.ldw+uintptr(k0)*j.esz), kb)
+			} else {
+				j.packTail(w, dst, p, k0, kb)
 			}
+		}
+		add := 0
+		if k0 > 0 {
+			add = 1
+		}
+		for m0 := 0; m0 < M; m0 += gemmMC {
+			m1 := min(m0+gemmMC, M)
 			for p := n0; p < n1; p += gemmPanel {
-				dst := unsafe.Add(bp, uintptr((p-n0)/gemmPanel)*panelBytes)
-				src := unsafe.Add(j.wp, uintptr(p)*j.ldw+uintptr(k0)*j.esz)
-				if p+gemmPanel <= N {
-					j.pack(dst, src, kb)
-				} else {
-					j.packTail(dst, p, k0, kb)
+				panel := unsafe.Add(bp, uintptr((p-n0)/gemmPanel)*panelBytes)
+				mask := 1<<32 - 1
+				if N-p < gemmPanel {
+					mask = 1<<(N-p) - 1
 				}
-			}
-			add := 0
-			if k0 > 0 {
-				add = 1
-			}
-			for m0 := 0; m0 < M; m0 += gemmMC {
-				m1 := min(m0+gemmMC, M)
-				for p := n0; p < n1; p += gemmPanel {
-					panel := unsafe.Add(bp, uintptr((p-n0)/gemmPanel)*panelBytes)
-					mask := 1<<32 - 1
-					if N-p < gemmPanel {
-						mask = 1<<(N-p) - 1
-					}
-					for m := m0; m < m1; m += gemmMR {
-						mr := min(gemmMR, m1-m)
-						xa := unsafe.Add(j.xp, uintptr(m)*j.ldx+uintptr(k0)*j.xsz)
-						c := (*float32)(unsafe.Add(j.op, uintptr(m)*j.ldo+uintptr(p)*4))
-						if j.dp {
-							gemmBF16(mr, (*uint16)(xa), j.ldx, (*uint16)(panel), kb, c, j.ldo, mask, add)
-						} else {
-							gemmF32(mr, (*float32)(xa), j.ldx, (*float32)(panel), kb, c, j.ldo, mask, add)
-						}
+				for m := m0; m < m1; m += gemmMR {
+					mr := min(gemmMR, m1-m)
+					xa := unsafe.Add(j.xp, uintptr(m)*j.ldx+uintptr(k0)*j.xsz)
+					cm := (*float32)(unsafe.Add(c, uintptr(m)*ldc+uintptr(p-n0)*4))
+					if j.dp {
+						gemmBF16(mr, (*uint16)(xa), j.ldx, (*uint16)(panel), kb, cm, ldc, mask, add)
+					} else {
+						gemmF32(mr, (*float32)(xa), j.ldx, (*float32)(panel), kb, cm, ldc, mask, add)
 					}
 				}
 			}
@@ -194,17 +210,25 @@ func (j *gemmJob) run(wk, lo, hi int) {
 	}
 }
 
+// upBuffer returns worker wk's up-projection buffer of at least n values.
+func (a *avx512) upBuffer(wk, n int) []float32 {
+	if cap(a.upBufs[wk]) < n {
+		a.upBufs[wk] = make([]float32, n)
+	}
+	return a.upBufs[wk][:n]
+}
+
 // gemmMR is the micro-tile height of the generated micro-kernels.
 const gemmMR = 12
 
 // pack packs a full 32-row panel with the generated kernels.
-func (j *gemmJob) pack(dst, src unsafe.Pointer, kb int) {
+func (j *gemmJob) pack(w *Matrix, dst, src unsafe.Pointer, kb int) {
 	switch {
 	case j.dp:
 		packPBF16((*uint16)(dst), src, j.ldw, kb)
-	case j.w.DType == BF16:
+	case w.DType == BF16:
 		packPBF16X((*float32)(dst), src, j.ldw, kb)
-	case j.w.DType == F16:
+	case w.DType == F16:
 		packPF16X((*float32)(dst), src, j.ldw, kb)
 	default:
 		packPF32((*float32)(dst), src, j.ldw, kb)
@@ -214,13 +238,13 @@ func (j *gemmJob) pack(dst, src unsafe.Pointer, kb int) {
 // packTail packs the last panel of a matrix whose row count is not a
 // multiple of 32: rows from N on are zero (their columns are masked off
 // when C is stored).
-func (j *gemmJob) packTail(dst unsafe.Pointer, p, k0, kb int) {
+func (j *gemmJob) packTail(w *Matrix, dst unsafe.Pointer, p, k0, kb int) {
 	N, K := j.N, j.K
 	if j.dp {
 		d := unsafe.Slice((*uint16)(dst), kb*gemmPanel)
 		clear(d)
 		for r := 0; r < N-p; r++ {
-			row := j.w.U16[(p+r)*K+k0 : (p+r)*K+k0+kb]
+			row := w.U16[(p+r)*K+k0 : (p+r)*K+k0+kb]
 			for k, v := range row {
 				d[(k/2)*2*gemmPanel+2*r+(k&1)] = v
 			}
@@ -231,7 +255,7 @@ func (j *gemmJob) packTail(dst unsafe.Pointer, p, k0, kb int) {
 	clear(d)
 	for r := 0; r < N-p; r++ {
 		for k := 0; k < kb; k++ {
-			d[k*gemmPanel+r] = j.w.at(p+r, k0+k)
+			d[k*gemmPanel+r] = w.at(p+r, k0+k)
 		}
 	}
 }
