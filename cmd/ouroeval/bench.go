@@ -10,6 +10,7 @@ import (
 	"os"
 	"regexp"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"testing/fstest"
 	"time"
@@ -153,6 +154,8 @@ func benchModel(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	decode := fs.Int("decode", 8, "decode tokens measured")
 	steps := fs.Int("steps", 4, "recurrent steps R (looped models)")
 	trials := fs.Int("trials", 2, "trials (best is kept)")
+	layers := fs.Int("layers", 0, "with --shape: keep only the first N layers (0 = all)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured runs to this file (go tool pprof)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -160,8 +163,11 @@ func benchModel(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if len(pos) > 0 || (*dir == "") == (*shape == "") {
 		return usagef("bench model needs exactly one of --model DIR or --shape ouro-1.4b")
 	}
-	if *prompt < 1 || *decode < 1 || *trials < 1 {
-		return usagef("bench model: --prompt, --decode and --trials must be ≥ 1")
+	if *prompt < 1 || *decode < 1 || *trials < 1 || *layers < 0 {
+		return usagef("bench model: --prompt, --decode and --trials must be ≥ 1, --layers ≥ 0")
+	}
+	if *layers > 0 && *shape == "" {
+		return usagef("bench model: --layers applies to --shape only")
 	}
 	p := *path
 	if p == "" {
@@ -177,6 +183,9 @@ func benchModel(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	switch {
 	case *shape == "ouro-1.4b":
 		s := ouroShape()
+		if *layers > 0 && *layers < s.Layers {
+			s.Layers = *layers
+		}
 		var buf bytes.Buffer
 		if err := safetensors.Write(&buf, s.Tensors(), nil); err != nil {
 			return err
@@ -198,6 +207,17 @@ func benchModel(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 	}
 	defer m.Close()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("bench model: --cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	res, err := runModelBench(ctx, m, k, *prompt, *decode, *steps, *trials)
 	if err != nil {
 		return err

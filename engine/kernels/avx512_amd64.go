@@ -339,21 +339,26 @@ func (a *avx512) Attention(out, q, k, v []float32, nq, pos0, heads, kvHeads, hea
 	j, _ := a.attnJobs.Get().(*attnJob)
 	if j == nil {
 		j = &attnJob{a: a}
-		j.fn = j.run
+		j.fn, j.blockedFn = j.run, j.runBlocked
 	}
 	j.out, j.q, j.k, j.v = out, q, k, v
 	j.pos0, j.heads, j.group, j.hd, j.qStride, j.kvStride, j.scale = pos0, heads, group, headDim, qStride, kvStride, scale
-	a.pool.RunChunks(units, max(1, min(a.pool.Workers(), units)), j.fn)
-	*j = attnJob{a: a, fn: j.fn}
+	if useBlockedAttention(nq, headDim) {
+		a.blockedAttention(j, nq)
+	} else {
+		a.pool.RunChunks(units, max(1, min(a.pool.Workers(), units)), j.fn)
+	}
+	*j = attnJob{a: a, fn: j.fn, blockedFn: j.blockedFn}
 	a.attnJobs.Put(j)
 }
 
 // attnJob is one Attention call's work description, recycled like mmJob.
 type attnJob struct {
 	a                                         *avx512
-	fn                                        func(worker, lo, hi int)
+	fn, blockedFn                             func(worker, lo, hi int)
 	out, q, k, v                              []float32
 	pos0, heads, group, hd, qStride, kvStride int
+	nq, blocks                                int // blocked path only
 	scale                                     float32
 }
 

@@ -278,6 +278,11 @@ func TestAttentionAVX512(t *testing.T) {
 	for _, c := range []struct{ nq, pos0, heads, kv, hd int }{
 		{1, 0, 1, 1, 1}, {1, 6, 2, 1, 7}, {3, 4, 4, 2, 16}, {5, 0, 2, 2, 17},
 		{1, 33, 4, 4, 64}, {2, 126, 2, 1, 128}, {7, 9, 3, 1, 33}, {1, 4096, 1, 1, 15},
+		// Blocked (prefill) path: several query blocks, partial key
+		// panels, GQA, a cached prefix, head sizes 32/64/128, and one
+		// head size the blocked path leaves to the per-row kernels.
+		{attnMinRows, 0, 2, 1, 32}, {attnBlockRows + 5, 0, 4, 2, 64}, {2*attnBlockRows + 1, 37, 3, 3, 128},
+		{70, 200, 2, 1, 64}, {33, 5000, 1, 1, 32}, {20, 3, 2, 2, 48},
 	} {
 		ctx := c.pos0 + c.nq
 		q := offsetVec(r, c.nq*c.heads*c.hd)
@@ -355,7 +360,6 @@ func TestAVX512NoAllocs(t *testing.T) {
 	const poolAllocs = 0
 	w := offsetMatrix(rand.New(rand.NewPCG(1, 1)), BF16, 256, 256)
 	x, out := make([]float32, 32*256), make([]float32, 32*256)
-	q := make([]float32, 4*64)
 	kv := make([]float32, 100*4*64)
 	for _, k := range []Kernels{fast, exact} {
 		for _, M := range []int{1, 2, 32} { // tiles and the packed GEMM
@@ -368,9 +372,12 @@ func TestAVX512NoAllocs(t *testing.T) {
 				t.Errorf("%s MatMulSwiGLU M=%d: %v allocations per call", k.Name(), M, a)
 			}
 		}
-		k.Attention(q, q, kv, kv, 1, 99, 4, 4, 64, 0.125)
-		if a := testing.AllocsPerRun(50, func() { k.Attention(q, q, kv, kv, 1, 99, 4, 4, 64, 0.125) }); a > poolAllocs {
-			t.Errorf("%s Attention: %v allocations per call, the pool alone makes %v", k.Name(), a, poolAllocs)
+		for _, nq := range []int{1, attnMinRows} { // per-row and blocked
+			q := make([]float32, nq*4*64)
+			k.Attention(q, q, kv, kv, nq, 100-nq, 4, 4, 64, 0.125)
+			if a := testing.AllocsPerRun(50, func() { k.Attention(q, q, kv, kv, nq, 100-nq, 4, 4, 64, 0.125) }); a > poolAllocs {
+				t.Errorf("%s Attention nq=%d: %v allocations per call, the pool alone makes %v", k.Name(), nq, a, poolAllocs)
+			}
 		}
 		if a := testing.AllocsPerRun(50, func() {
 			k.RMSNorm(out, x, x[:256], 1e-6)

@@ -1352,6 +1352,98 @@ func gemmBF16(mr int, a *uint16, lda uintptr, p *uint16, kc int, c *float32, ldc
 	}
 }
 
+// gemmF32S_1 computes a 1×32 block of C from f32 activations and kc strided rows of 32 f32 (FMA). lda, ldp and ldc are row strides in bytes.
+//
+//go:noescape
+func gemmF32S_1(a *float32, lda uintptr, p *float32, ldp uintptr, kc int, c *float32, ldc uintptr, add int)
+
+// gemmF32S_2 computes a 2×32 block of C from f32 activations and kc strided rows of 32 f32 (FMA). lda, ldp and ldc are row strides in bytes.
+//
+//go:noescape
+func gemmF32S_2(a *float32, lda uintptr, p *float32, ldp uintptr, kc int, c *float32, ldc uintptr, add int)
+
+// gemmF32S_3 computes a 3×32 block of C from f32 activations and kc strided rows of 32 f32 (FMA). lda, ldp and ldc are row strides in bytes.
+//
+//go:noescape
+func gemmF32S_3(a *float32, lda uintptr, p *float32, ldp uintptr, kc int, c *float32, ldc uintptr, add int)
+
+// gemmF32S_4 computes a 4×32 block of C from f32 activations and kc strided rows of 32 f32 (FMA). lda, ldp and ldc are row strides in bytes.
+//
+//go:noescape
+func gemmF32S_4(a *float32, lda uintptr, p *float32, ldp uintptr, kc int, c *float32, ldc uintptr, add int)
+
+// gemmF32S_5 computes a 5×32 block of C from f32 activations and kc strided rows of 32 f32 (FMA). lda, ldp and ldc are row strides in bytes.
+//
+//go:noescape
+func gemmF32S_5(a *float32, lda uintptr, p *float32, ldp uintptr, kc int, c *float32, ldc uintptr, add int)
+
+// gemmF32S_6 computes a 6×32 block of C from f32 activations and kc strided rows of 32 f32 (FMA). lda, ldp and ldc are row strides in bytes.
+//
+//go:noescape
+func gemmF32S_6(a *float32, lda uintptr, p *float32, ldp uintptr, kc int, c *float32, ldc uintptr, add int)
+
+// gemmF32S_7 computes a 7×32 block of C from f32 activations and kc strided rows of 32 f32 (FMA). lda, ldp and ldc are row strides in bytes.
+//
+//go:noescape
+func gemmF32S_7(a *float32, lda uintptr, p *float32, ldp uintptr, kc int, c *float32, ldc uintptr, add int)
+
+// gemmF32S_8 computes a 8×32 block of C from f32 activations and kc strided rows of 32 f32 (FMA). lda, ldp and ldc are row strides in bytes.
+//
+//go:noescape
+func gemmF32S_8(a *float32, lda uintptr, p *float32, ldp uintptr, kc int, c *float32, ldc uintptr, add int)
+
+// gemmF32S_9 computes a 9×32 block of C from f32 activations and kc strided rows of 32 f32 (FMA). lda, ldp and ldc are row strides in bytes.
+//
+//go:noescape
+func gemmF32S_9(a *float32, lda uintptr, p *float32, ldp uintptr, kc int, c *float32, ldc uintptr, add int)
+
+// gemmF32S_10 computes a 10×32 block of C from f32 activations and kc strided rows of 32 f32 (FMA). lda, ldp and ldc are row strides in bytes.
+//
+//go:noescape
+func gemmF32S_10(a *float32, lda uintptr, p *float32, ldp uintptr, kc int, c *float32, ldc uintptr, add int)
+
+// gemmF32S_11 computes a 11×32 block of C from f32 activations and kc strided rows of 32 f32 (FMA). lda, ldp and ldc are row strides in bytes.
+//
+//go:noescape
+func gemmF32S_11(a *float32, lda uintptr, p *float32, ldp uintptr, kc int, c *float32, ldc uintptr, add int)
+
+// gemmF32S_12 computes a 12×32 block of C from f32 activations and kc strided rows of 32 f32 (FMA). lda, ldp and ldc are row strides in bytes.
+//
+//go:noescape
+func gemmF32S_12(a *float32, lda uintptr, p *float32, ldp uintptr, kc int, c *float32, ldc uintptr, add int)
+
+// gemmF32S calls the mr-row strided f32 micro-kernel (1 ≤ mr ≤ 12).
+func gemmF32S(mr int, a *float32, lda uintptr, p *float32, ldp uintptr, kc int, c *float32, ldc uintptr, add int) {
+	switch mr {
+	case 1:
+		gemmF32S_1(a, lda, p, ldp, kc, c, ldc, add)
+	case 2:
+		gemmF32S_2(a, lda, p, ldp, kc, c, ldc, add)
+	case 3:
+		gemmF32S_3(a, lda, p, ldp, kc, c, ldc, add)
+	case 4:
+		gemmF32S_4(a, lda, p, ldp, kc, c, ldc, add)
+	case 5:
+		gemmF32S_5(a, lda, p, ldp, kc, c, ldc, add)
+	case 6:
+		gemmF32S_6(a, lda, p, ldp, kc, c, ldc, add)
+	case 7:
+		gemmF32S_7(a, lda, p, ldp, kc, c, ldc, add)
+	case 8:
+		gemmF32S_8(a, lda, p, ldp, kc, c, ldc, add)
+	case 9:
+		gemmF32S_9(a, lda, p, ldp, kc, c, ldc, add)
+	case 10:
+		gemmF32S_10(a, lda, p, ldp, kc, c, ldc, add)
+	case 11:
+		gemmF32S_11(a, lda, p, ldp, kc, c, ldc, add)
+	case 12:
+		gemmF32S_12(a, lda, p, ldp, kc, c, ldc, add)
+	default:
+		panic("kernels: no gemmF32S micro-kernel for this height")
+	}
+}
+
 // cvtF32BF16 rounds n float32 to bf16 (VCVTNEPS2BF16: nearest even, subnormals flushed to zero).
 //
 //go:noescape

@@ -39,6 +39,10 @@ func (g *gen) gemm() {
 		}
 		g.microDispatcher(dp)
 	}
+	for mr := 1; mr <= gemmMR; mr++ {
+		g.microStrided(mr)
+	}
+	g.stridedDispatcher()
 }
 
 // packAddr addresses source row i (0..31) of a panel: four 8-row groups
@@ -259,4 +263,76 @@ func (g *gen) microDispatcher(dp bool) {
 		fmt.Fprintf(&g.decl, "\tcase %d:\n\t\t%s(a, lda, p, kc, c, ldc, mask, add)\n", mr, microName(dp, mr))
 	}
 	fmt.Fprintf(&g.decl, "\tdefault:\n\t\tpanic(\"kernels: no %s micro-kernel for this height\")\n\t}\n}\n", name)
+}
+
+// microStrided emits gemmF32S_<mr>: the f32 micro-kernel over an unpacked
+// "panel" of kc rows of 32 f32 with a row stride of ldp bytes (attention's
+// P·V, where the rows of V already hold 32 consecutive columns of a head):
+// C[mr][32] = (add ? C : 0) + A[mr][kc]·P, any kc ≥ 1, no mask.
+func (g *gen) microStrided(mr int) {
+	name := fmt.Sprintf("gemmF32S_%d", mr)
+	g.fn(name, "(a *float32, lda uintptr, p *float32, ldp uintptr, kc int, c *float32, ldc uintptr, add int)",
+		fmt.Sprintf("%s computes a %d×32 block of C from f32 activations and kc strided rows of 32 f32 (FMA). lda, ldp and ldc are row strides in bytes.", name, mr), 64)
+	acc := func(r, v int) int { return 2*r + v }
+	g.i("MOVQ a+0(FP), SI")
+	g.i("MOVQ lda+8(FP), R8")
+	g.i("LEAQ (R8)(R8*2), R9")
+	g.i("LEAQ (R8)(R8*4), R10")
+	g.i("LEAQ (SI)(R9*2), DI")
+	g.i("MOVQ p+16(FP), BX")
+	g.i("MOVQ ldp+24(FP), R13")
+	g.i("MOVQ kc+32(FP), CX")
+	for r := 0; r < mr; r++ {
+		for v := 0; v < 2; v++ {
+			g.i("VXORPS Z%d, Z%d, Z%d", acc(r, v), acc(r, v), acc(r, v))
+		}
+	}
+	loop := g.fresh("gemms")
+	g.lbl(loop)
+	g.i("VMOVUPS (BX), Z24")
+	g.i("VMOVUPS 64(BX), Z25")
+	for r := 0; r < mr; r++ {
+		x := 26 + r%6
+		g.i("VBROADCASTSS %s, Z%d", aAddr(r, 0), x)
+		g.i("VFMADD231PS Z%d, Z24, Z%d", x, acc(r, 0))
+		g.i("VFMADD231PS Z%d, Z25, Z%d", x, acc(r, 1))
+	}
+	g.i("ADDQ $4, SI")
+	g.i("ADDQ $4, DI")
+	g.i("ADDQ R13, BX")
+	g.i("DECQ CX")
+	g.i("JGT %s", loop)
+	store := g.fresh("gsstore")
+	g.i("MOVQ c+40(FP), AX")
+	g.i("MOVQ ldc+48(FP), DX")
+	g.i("MOVQ add+56(FP), R12")
+	g.i("TESTQ R12, R12")
+	g.i("JEQ %s", store)
+	for r := 0; r < mr; r++ {
+		g.i("VADDPS (AX), Z%d, Z%d", acc(r, 0), acc(r, 0))
+		g.i("VADDPS 64(AX), Z%d, Z%d", acc(r, 1), acc(r, 1))
+		if r+1 < mr {
+			g.i("ADDQ DX, AX")
+		}
+	}
+	g.i("MOVQ c+40(FP), AX")
+	g.lbl(store)
+	for r := 0; r < mr; r++ {
+		g.i("VMOVUPS Z%d, (AX)", acc(r, 0))
+		g.i("VMOVUPS Z%d, 64(AX)", acc(r, 1))
+		if r+1 < mr {
+			g.i("ADDQ DX, AX")
+		}
+	}
+	g.i("VZEROUPPER")
+	g.i("RET")
+}
+
+func (g *gen) stridedDispatcher() {
+	fmt.Fprintf(&g.decl, "\n// gemmF32S calls the mr-row strided f32 micro-kernel (1 ≤ mr ≤ %d).\n", gemmMR)
+	fmt.Fprintf(&g.decl, "func gemmF32S(mr int, a *float32, lda uintptr, p *float32, ldp uintptr, kc int, c *float32, ldc uintptr, add int) {\n\tswitch mr {\n")
+	for mr := 1; mr <= gemmMR; mr++ {
+		fmt.Fprintf(&g.decl, "\tcase %d:\n\t\tgemmF32S_%d(a, lda, p, ldp, kc, c, ldc, add)\n", mr, mr)
+	}
+	fmt.Fprintf(&g.decl, "\tdefault:\n\t\tpanic(\"kernels: no gemmF32S micro-kernel for this height\")\n\t}\n}\n")
 }
