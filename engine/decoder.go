@@ -169,6 +169,11 @@ func (r *rope) apply(k kernels.Kernels, x []float32, rows, heads, pos0 int) {
 // apply runs the linear map on M rows of x into out, adding the bias.
 func (l *linear) apply(k kernels.Kernels, out, x []float32, M int) {
 	k.MatMul(out, x, M, &l.w)
+	l.addBias(k, out, M)
+}
+
+// addBias adds the bias (if any) to M output rows.
+func (l *linear) addBias(k kernels.Kernels, out []float32, M int) {
 	if l.b != nil {
 		n := l.w.Rows
 		for m := range M {
@@ -182,6 +187,7 @@ type scratch struct {
 	T                   int
 	a, o, q, k, v, attn []float32
 	g, u                []float32
+	lin                 [3]kernels.Linear // products of one fused norm
 }
 
 func (n *network) scratch(T int) *scratch {
@@ -206,10 +212,12 @@ func (n *network) forwardLayer(k kernels.Kernels, l *layer, x []float32, T, pos0
 	a, o := s.a[:T*D], s.o[:T*D]
 	q, kk, v := s.q[:T*H*hd], s.k[:T*KV*hd], s.v[:T*KV*hd]
 
-	k.RMSNorm(a, x, l.attnNorm, eps)
-	l.q.apply(k, q, a, T)
-	l.k.apply(k, kk, a, T)
-	l.v.apply(k, v, a, T)
+	// RMSNorm fused with the q/k/v products (kernels.NormLinear).
+	s.lin = [3]kernels.Linear{{Out: q, W: &l.q.w}, {Out: kk, W: &l.k.w}, {Out: v, W: &l.v.w}}
+	kernels.NormLinear(k, a, nil, x, T, l.attnNorm, eps, s.lin[:])
+	l.q.addBias(k, q, T)
+	l.k.addBias(k, kk, T)
+	l.v.addBias(k, v, T)
 	if l.qNorm != nil {
 		k.RMSNorm(q, q, l.qNorm, eps)
 		k.RMSNorm(kk, kk, l.kNorm, eps)
@@ -226,13 +234,16 @@ func (n *network) forwardLayer(k kernels.Kernels, l *layer, x []float32, T, pos0
 	}
 	k.Add(x, o)
 
-	k.RMSNorm(a, x, l.mlpNorm, eps)
+	// RMSNorm fused with the gate and up products and SwiGLU.
 	g, u := s.g[:T*I], s.u[:T*I]
 	if l.gate.b == nil && l.up.b == nil {
-		kernels.MatMulSwiGLU(k, g, u, a, T, &l.gate.w, &l.up.w) // u: scratch when not fused
+		s.lin[0] = kernels.Linear{Out: g, W: &l.gate.w, Up: &l.up.w}
+		kernels.NormLinear(k, a, u, x, T, l.mlpNorm, eps, s.lin[:1]) // u: scratch when not fused
 	} else {
-		l.gate.apply(k, g, a, T)
-		l.up.apply(k, u, a, T)
+		s.lin[0], s.lin[1] = kernels.Linear{Out: g, W: &l.gate.w}, kernels.Linear{Out: u, W: &l.up.w}
+		kernels.NormLinear(k, a, nil, x, T, l.mlpNorm, eps, s.lin[:2])
+		l.gate.addBias(k, g, T)
+		l.up.addBias(k, u, T)
 		k.SiLUMul(g, g, u)
 	}
 	l.down.apply(k, o, g, T)

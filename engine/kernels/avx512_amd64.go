@@ -118,6 +118,91 @@ func (a *avx512) matmul(out, x []float32, M int, w, up *Matrix) {
 	if up != nil {
 		checkWeights(up)
 	}
+	l := a.layout(M, w)
+	if !l.bf16 && !l.padded {
+		a.run(out, act{p: unsafe.Pointer(&x[0]), ld: uintptr(K) * 4, esz: 4}, M, w, up)
+		return
+	}
+	b := a.prepare(l, M, K)
+	for m := range M {
+		if l.bf16 {
+			cvtF32BF16(b.rowBF16(m), &x[m*K], K)
+		} else {
+			copy(unsafe.Slice(b.rowF32(m), K), x[m*K:m*K+K])
+		}
+	}
+	a.run(out, b.act, M, w, up)
+	a.release(b)
+}
+
+// actLayout is how the matmul kernels read M activation rows for a
+// matrix: rounded to bf16 (the VDPBF16PS method) or f32, and in rows
+// padded by gemmPad bytes (the packed GEMM) or packed tightly.
+type actLayout struct{ bf16, padded bool }
+
+// layout returns the activation layout of M rows times w on this path.
+func (a *avx512) layout(M int, w *Matrix) actLayout {
+	return actLayout{bf16: w.DType == BF16 && !a.exact, padded: a.usePacked(M, w)}
+}
+
+// act points at activation rows in some actLayout: row m starts at
+// p + m·ld, with elements of esz bytes.
+type act struct {
+	p       unsafe.Pointer
+	ld, esz uintptr
+}
+
+// actBuf is a pooled buffer holding prepared activation rows.
+type actBuf struct {
+	act
+	f32 *[]float32
+	bf  *[]uint16
+}
+
+func (b *actBuf) rowF32(m int) *float32 { return (*float32)(unsafe.Add(b.p, uintptr(m)*b.ld)) }
+func (b *actBuf) rowBF16(m int) *uint16 { return (*uint16)(unsafe.Add(b.p, uintptr(m)*b.ld)) }
+
+// prepare returns a pooled buffer for M rows of K activations in layout l
+// (not for the unpadded f32 layout, which is the caller's own rows).
+func (a *avx512) prepare(l actLayout, M, K int) actBuf {
+	if l.bf16 {
+		ld := K
+		if l.padded {
+			ld += gemmPad / 2
+		}
+		bp, _ := a.act.Get().(*[]uint16)
+		if bp == nil {
+			bp = new([]uint16)
+		}
+		if cap(*bp) < M*ld {
+			*bp = make([]uint16, M*ld)
+		}
+		return actBuf{act: act{p: unsafe.Pointer(&(*bp)[0]), ld: uintptr(ld) * 2, esz: 2}, bf: bp}
+	}
+	ld := K + gemmPad/4
+	bp, _ := a.actF32.Get().(*[]float32)
+	if bp == nil {
+		bp = new([]float32)
+	}
+	if cap(*bp) < M*ld {
+		*bp = make([]float32, M*ld)
+	}
+	return actBuf{act: act{p: unsafe.Pointer(&(*bp)[0]), ld: uintptr(ld) * 4, esz: 4}, f32: bp}
+}
+
+// release returns a buffer from prepare to its pool.
+func (a *avx512) release(b actBuf) {
+	if b.bf != nil {
+		a.act.Put(b.bf)
+	} else {
+		a.actF32.Put(b.f32)
+	}
+}
+
+// run multiplies prepared activations by w (and up): the packed GEMM when
+// the layout is padded, else the dot-product tiles.
+func (a *avx512) run(out []float32, x act, M int, w, up *Matrix) {
+	N, K := w.Rows, w.Cols
 	if a.usePacked(M, w) {
 		a.gemm(out, x, M, w, up)
 		return
@@ -132,25 +217,11 @@ func (a *avx512) matmul(out, x []float32, M int, w, up *Matrix) {
 	if up != nil {
 		j.tileUp, j.upWp, _ = a.tileOf(up)
 	}
-	xp, xsz := unsafe.Pointer(&x[0]), uintptr(4)
-	if w.DType == BF16 && !a.exact {
-		bp, _ := a.act.Get().(*[]uint16)
-		if bp == nil {
-			bp = new([]uint16)
-		}
-		if cap(*bp) < M*K {
-			*bp = make([]uint16, M*K)
-		}
-		xq := (*bp)[:M*K]
-		cvtF32BF16(&xq[0], &x[0], M*K)
-		xp, xsz = unsafe.Pointer(&xq[0]), 2
-		defer a.act.Put(bp)
-	}
 	rn := min(M, 6)
 	rm := tileRows(rn)
 	tiles := (N + rm - 1) / rm
-	j.xp, j.op = xp, unsafe.Pointer(&out[0])
-	j.ldw, j.ldx, j.ldo = uintptr(K)*esz, uintptr(K)*xsz, uintptr(N)*4
+	j.xp, j.op = x.p, unsafe.Pointer(&out[0])
+	j.ldw, j.ldx, j.ldo = uintptr(K)*esz, x.ld, uintptr(N)*4
 	j.M, j.N, j.K, j.rm, j.rn = M, N, K, rm, rn
 	a.pool.RunChunks(tiles, min(a.pool.Workers(), tiles), j.fn)
 	*j = mmJob{a: a, fn: j.fn}
@@ -259,9 +330,7 @@ func (a *avx512) RMSNorm(out, x, weight []float32, eps float32) {
 	}
 	for r := 0; r < rows; r++ {
 		row := x[r*d : r*d+d]
-		ss := sumSquares(&row[0], d)
-		inv := float32(1 / math.Sqrt(float64(ss)/float64(d)+float64(eps)))
-		scaleMul(&out[r*d], &row[0], &weight[0], d, inv)
+		scaleMul(&out[r*d], &row[0], &weight[0], d, rmsScale(row, eps))
 	}
 }
 
@@ -416,4 +485,52 @@ func (a *avx512) RoPE(x []float32, rows, heads, headDim, pos0 int, tab *RoPETabl
 		p := pos0 + t
 		ropeRow(&x[t*heads*headDim], heads, headDim, &tab.Cos[p*half], &tab.Sin[p*half])
 	}
+}
+
+// NormLinear implements NormLinearKernels: the normalised rows go straight
+// into the activation layout of the products (see actLayout).
+func (a *avx512) NormLinear(normed, x []float32, M int, norm []float32, eps float32, ls []Linear) {
+	D := len(norm)
+	if M <= 0 || D == 0 || len(ls) == 0 {
+		a.RMSNorm(normed[:max(M, 0)*D], x[:max(M, 0)*D], norm, eps)
+		for _, l := range ls {
+			a.matmul(l.Out, normed, M, l.W, l.Up)
+		}
+		return
+	}
+	l := a.layout(M, ls[0].W)
+	var b actBuf
+	if l.bf16 || l.padded {
+		b = a.prepare(l, M, D)
+	} else {
+		b.act = act{p: unsafe.Pointer(&normed[0]), ld: uintptr(D) * 4, esz: 4}
+	}
+	for m := range M {
+		row := x[m*D : m*D+D]
+		inv := rmsScale(row, eps)
+		if l.bf16 {
+			scaleMulBF16(b.rowBF16(m), &row[0], &norm[0], D, inv)
+		} else {
+			scaleMul(b.rowF32(m), &row[0], &norm[0], D, inv)
+		}
+	}
+	for _, li := range ls {
+		if li.W.Rows == 0 {
+			continue
+		}
+		checkWeights(li.W)
+		if li.Up != nil {
+			checkWeights(li.Up)
+		}
+		a.run(li.Out, b.act, M, li.W, li.Up)
+	}
+	if b.f32 != nil || b.bf != nil {
+		a.release(b)
+	}
+}
+
+// rmsScale returns 1/sqrt(mean(x²) + eps) as RMSNorm computes it.
+func rmsScale(x []float32, eps float32) float32 {
+	ss := sumSquares(&x[0], len(x))
+	return float32(1 / math.Sqrt(float64(ss)/float64(len(x))+float64(eps)))
 }

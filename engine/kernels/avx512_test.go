@@ -371,6 +371,12 @@ func TestAVX512NoAllocs(t *testing.T) {
 			if a := testing.AllocsPerRun(50, func() { MatMulSwiGLU(k, out, nil, x, M, w, w) }); a > poolAllocs {
 				t.Errorf("%s MatMulSwiGLU M=%d: %v allocations per call", k.Name(), M, a)
 			}
+			ls := []Linear{{Out: out, W: w}, {Out: out, W: w, Up: w}}
+			normed := make([]float32, len(x))
+			NormLinear(k, normed, nil, x, M, x[:256], 1e-6, ls)
+			if a := testing.AllocsPerRun(50, func() { NormLinear(k, normed, nil, x, M, x[:256], 1e-6, ls) }); a > poolAllocs {
+				t.Errorf("%s NormLinear M=%d: %v allocations per call", k.Name(), M, a)
+			}
 		}
 		for _, nq := range []int{1, attnMinRows} { // per-row and blocked
 			q := make([]float32, nq*4*64)
@@ -472,4 +478,57 @@ func TestMatMulSwiGLUAVX512(t *testing.T) {
 		}
 	}()
 	MatMulSwiGLU(exact, make([]float32, 4), nil, make([]float32, 4), 1, &Matrix{DType: F32, Rows: 2, Cols: 2, F32: make([]float32, 4)}, &Matrix{DType: F32, Rows: 2, Cols: 1, F32: make([]float32, 2)})
+}
+
+// TestNormLinearAVX512 checks the fused RMSNorm + products against
+// RMSNorm followed by MatMul / MatMulSwiGLU on the same path: bit-identical
+// on the tiles and the packed GEMM, for both bf16 methods (the bf16 one
+// quantises inside the norm), and with mixed dtypes (the unfused
+// fallback).
+func TestNormLinearAVX512(t *testing.T) {
+	fast, exact, gen := avxPaths(t)
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, dt := range []DType{F32, BF16, F16} {
+		for _, sh := range []struct{ M, D int }{{1, 16}, {3, 31}, {5, 64}, {gemmMinRows, 48}, {40, 96}, {gemmMinRows + 1, 33}} {
+			for _, k := range []Kernels{fast, exact, gen} {
+				name := fmt.Sprintf("%s/%v/M%d_D%d", k.Name(), dt, sh.M, sh.D)
+				x := offsetVec(r, sh.M*sh.D)
+				norm := offsetVec(r, sh.D)
+				wq, wk := offsetMatrix(r, dt, 40, sh.D), offsetMatrix(r, dt, 7, sh.D)
+				gate, up := offsetMatrix(r, dt, 33, sh.D), offsetMatrix(r, dt, 33, sh.D)
+				mixed := offsetMatrix(r, F32, 9, sh.D)
+				outs := func() []Linear {
+					return []Linear{{Out: make([]float32, sh.M*40), W: wq}, {Out: make([]float32, sh.M*7), W: wk}, {Out: make([]float32, sh.M*33), W: gate, Up: up}}
+				}
+				got := outs()
+				NormLinear(k, make([]float32, sh.M*sh.D), make([]float32, sh.M*33), x, sh.M, norm, 1e-5, got)
+				a := make([]float32, sh.M*sh.D)
+				k.RMSNorm(a, x, norm, 1e-5)
+				want := outs()
+				k.MatMul(want[0].Out, a, sh.M, wq)
+				k.MatMul(want[1].Out, a, sh.M, wk)
+				MatMulSwiGLU(k, want[2].Out, make([]float32, sh.M*33), a, sh.M, gate, up)
+				for i := range got {
+					for j := range got[i].Out {
+						if math.Float32bits(got[i].Out[j]) != math.Float32bits(want[i].Out[j]) {
+							t.Fatalf("%s product %d out[%d] = %v, unfused %v", name, i, j, got[i].Out[j], want[i].Out[j])
+						}
+					}
+				}
+				if dt == F32 {
+					continue
+				}
+				// Mixed dtypes take the unfused path and still agree.
+				m := []Linear{{Out: make([]float32, sh.M*40), W: wq}, {Out: make([]float32, sh.M*9), W: mixed}}
+				NormLinear(k, make([]float32, sh.M*sh.D), nil, x, sh.M, norm, 1e-5, m)
+				w9 := make([]float32, sh.M*9)
+				k.MatMul(w9, a, sh.M, mixed)
+				for j := range w9 {
+					if math.Float32bits(m[1].Out[j]) != math.Float32bits(w9[j]) || math.Float32bits(m[0].Out[j%len(m[0].Out)]) != math.Float32bits(want[0].Out[j%len(m[0].Out)]) {
+						t.Fatalf("%s mixed dtypes: out[%d] = %v, unfused %v", name, j, m[1].Out[j], w9[j])
+					}
+				}
+			}
+		}
+	}
 }

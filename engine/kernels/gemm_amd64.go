@@ -67,11 +67,12 @@ type gemmJob struct {
 }
 
 // gemm computes out = x·wᵀ (or silu(x·wᵀ)·(x·upᵀ) when up is not nil) for
-// M ≥ gemmMinRows rows with packed panels: the weight rows are split into
+// M ≥ gemmMinRows rows of activations prepared in the padded layout
+// (bf16 for the dp method) with packed panels: the weight rows are split into
 // blocks of nc rows (one pool chunk each), and for each k block a worker
 // packs its block's panels into its own buffer, then runs every
 // micro-tile of every activation block over them.
-func (a *avx512) gemm(out, x []float32, M int, w, up *Matrix) {
+func (a *avx512) gemm(out []float32, x act, M int, w, up *Matrix) {
 	N, K := w.Rows, w.Cols
 	j, _ := a.gemmJobs.Get().(*gemmJob)
 	if j == nil {
@@ -79,7 +80,7 @@ func (a *avx512) gemm(out, x []float32, M int, w, up *Matrix) {
 		j.fn = j.run
 	}
 	j.w, j.up, j.M, j.N, j.K = w, up, M, N, K
-	j.xp, j.ldx, j.xsz = unsafe.Pointer(&x[0]), uintptr(K)*4, 4
+	j.xp, j.ldx, j.xsz = x.p, x.ld, x.esz
 	j.op, j.ldo = unsafe.Pointer(&out[0]), uintptr(N)*4
 	_, j.wp, j.esz = a.tileOf(w)
 	if up != nil {
@@ -87,40 +88,6 @@ func (a *avx512) gemm(out, x []float32, M int, w, up *Matrix) {
 	}
 	j.ldw = uintptr(K) * j.esz
 	j.dp = w.DType == BF16 && !a.exact
-	// Copy the activations to rows padded by 64 bytes: the micro-kernel
-	// reads 12 rows at once, and with the natural stride (a multiple of
-	// 4 KiB for most model widths) they would all map to the same L1 sets.
-	if j.dp {
-		ld := K + gemmPad/2
-		bp, _ := a.act.Get().(*[]uint16)
-		if bp == nil {
-			bp = new([]uint16)
-		}
-		if cap(*bp) < M*ld {
-			*bp = make([]uint16, M*ld)
-		}
-		xq := (*bp)[:M*ld]
-		for m := range M {
-			cvtF32BF16(&xq[m*ld], &x[m*K], K)
-		}
-		j.xp, j.ldx, j.xsz = unsafe.Pointer(&xq[0]), uintptr(ld)*2, 2
-		defer a.act.Put(bp)
-	} else {
-		ld := K + gemmPad/4
-		bp, _ := a.actF32.Get().(*[]float32)
-		if bp == nil {
-			bp = new([]float32)
-		}
-		if cap(*bp) < M*ld {
-			*bp = make([]float32, M*ld)
-		}
-		xp := (*bp)[:M*ld]
-		for m := range M {
-			copy(xp[m*ld:m*ld+K], x[m*K:m*K+K])
-		}
-		j.xp, j.ldx = unsafe.Pointer(&xp[0]), uintptr(ld)*4
-		defer a.actF32.Put(bp)
-	}
 	// Enough blocks for every worker to take several (the pool hands
 	// chunks to whichever worker is free), at most gemmMaxNC rows each.
 	workers := a.pool.Workers()
@@ -223,15 +190,16 @@ const gemmMR = 12
 
 // pack packs a full 32-row panel with the generated kernels.
 func (j *gemmJob) pack(w *Matrix, dst, src unsafe.Pointer, kb int) {
+	pf := gemmKC * j.esz // the same rows' next k block
 	switch {
 	case j.dp:
-		packPBF16((*uint16)(dst), src, j.ldw, kb)
+		packPBF16((*uint16)(dst), src, j.ldw, kb, pf)
 	case w.DType == BF16:
-		packPBF16X((*float32)(dst), src, j.ldw, kb)
+		packPBF16X((*float32)(dst), src, j.ldw, kb, pf)
 	case w.DType == F16:
-		packPF16X((*float32)(dst), src, j.ldw, kb)
+		packPF16X((*float32)(dst), src, j.ldw, kb, pf)
 	default:
-		packPF32((*float32)(dst), src, j.ldw, kb)
+		packPF32((*float32)(dst), src, j.ldw, kb, pf)
 	}
 }
 
