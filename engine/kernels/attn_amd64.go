@@ -37,7 +37,7 @@ func (a *avx512) blockedAttention(j *attnJob, nq int) {
 // runBlocked computes units [lo, hi) of a blocked Attention on worker wk.
 func (j *attnJob) runBlocked(wk, lo, hi int) {
 	hd, qs, kvs := j.hd, j.qStride, j.kvStride
-	panel := j.a.packBuffer(wk)[:hd*gemmPanel]
+	panel := j.a.packBuffer(wk, hd*gemmPanel)
 	for u := lo; u < hi; u++ {
 		blk := j.blocks - 1 - u/j.heads
 		h := u % j.heads

@@ -59,6 +59,12 @@ type avx512 struct {
 	packBufs, upBufs [][]float32
 	// tileScratch[w] is worker w's up tile for MatMulSwiGLU.
 	tileScratch [][maxTile]float32
+	// packMin is the smallest M that takes the packed GEMM (gemmMinRows;
+	// benchmarks move it to compare both methods on one shape).
+	packMin int
+	// packKG is the k columns packed per visit of a weight-row block
+	// (gemmKG; a field for the same reason).
+	packKG int
 }
 
 // resolveAVX512 resolves "avx512" to the exact method (see avx512).
@@ -77,7 +83,7 @@ func newAVX512(workers int, path string) (Kernels, error) {
 	path = resolveAVX512(path)
 	p := NewPool(workers)
 	return &avx512{pool: p, name: path, exact: path == "avx512-exact", scratch: make([][]float32, p.Workers()),
-		packBufs: make([][]float32, p.Workers()), upBufs: make([][]float32, p.Workers()), tileScratch: make([][maxTile]float32, p.Workers())}, nil
+		packBufs: make([][]float32, p.Workers()), upBufs: make([][]float32, p.Workers()), tileScratch: make([][maxTile]float32, p.Workers()), packMin: gemmMinRows, packKG: gemmKG}, nil
 }
 
 // Name returns "avx512-bf16" or "avx512-exact" (the bf16 matmul method).

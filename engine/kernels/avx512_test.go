@@ -99,7 +99,8 @@ func TestMatMulAVX512(t *testing.T) {
 	// than one activation block (gemmMC), and the K%32 ≠ 0 shapes that
 	// the bf16-pair layout leaves to the tiles.
 	shapes = append(shapes, shape{gemmMinRows, 33, 16}, shape{17, 1, 32}, shape{25, 64, 48}, shape{gemmMC + 1, 33, gemmKC + 16},
-		shape{40, 300, 2*gemmKC + 16}, shape{16, 32, 4096}, shape{gemmMC + 13, 257, 64}, shape{35, 96, 544})
+		shape{40, 300, 2*gemmKC + 16}, shape{16, 32, 4096}, shape{gemmMC + 13, 257, 64}, shape{35, 96, 544},
+		shape{gemmMC + 1, 65, gemmKG + 48})
 	for _, dt := range []DType{F32, BF16, F16} {
 		for _, sh := range shapes {
 			w := offsetMatrix(r, dt, sh.N, sh.K)

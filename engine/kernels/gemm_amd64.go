@@ -15,9 +15,11 @@ const (
 	// gemmKC f32 is 32 KiB and stays in L1 while the micro-tiles of an
 	// activation block pass it.
 	gemmKC = 256
-	// gemmMaxNC is the largest number of weight rows packed together
-	// (gemmKC × gemmMaxNC f32 = 256 KiB, in L2).
+	// gemmMaxNC is the largest number of weight rows packed together.
 	gemmMaxNC = 256
+	// gemmKG is the number of k columns packed per visit of a weight-row
+	// block (a multiple of gemmKC; gemmMaxNC × gemmKG f32 = 1 MiB, in L2).
+	gemmKG = 1024
 	// gemmMC is the number of activation rows that meet a packed block
 	// before the next block is packed (gemmMC × gemmKC f32 = 192 KiB).
 	gemmMC = 192
@@ -38,7 +40,7 @@ const gemmPanel = 32
 // The k dimension must fill whole 16×16 transposes (32 for the bf16-pair
 // layout).
 func (a *avx512) usePacked(M int, w *Matrix) bool {
-	if M < gemmMinRows {
+	if M < a.packMin {
 		return false
 	}
 	if w.DType == BF16 && !a.exact {
@@ -99,12 +101,12 @@ func (a *avx512) gemm(out []float32, x act, M int, w, up *Matrix) {
 	a.gemmJobs.Put(j)
 }
 
-// packBuffer returns worker wk's panel buffer (gemmKC × gemmMaxNC f32).
-func (a *avx512) packBuffer(wk int) []float32 {
-	if a.packBufs[wk] == nil {
-		a.packBufs[wk] = make([]float32, gemmKC*gemmMaxNC)
+// packBuffer returns worker wk's panel buffer with room for n f32.
+func (a *avx512) packBuffer(wk, n int) []float32 {
+	if cap(a.packBufs[wk]) < n {
+		a.packBufs[wk] = make([]float32, n)
 	}
-	return a.packBufs[wk]
+	return a.packBufs[wk][:n]
 }
 
 // run computes the weight-row blocks [lo, hi) on worker wk. For
@@ -130,46 +132,55 @@ func (j *gemmJob) run(wk, lo, hi int) {
 }
 
 // block sets the columns n0..n1 of C (c points at column n0 of row 0, row
-// stride ldc bytes) to x·wᵀ, one k block at a time.
+// stride ldc bytes) to x·wᵀ. The block's panels are packed a group of
+// k columns at a time (packKG, several k blocks: each weight row is read
+// in runs of packKG elements, long enough for the hardware prefetchers),
+// then every k block of the group meets every activation micro-tile.
 func (j *gemmJob) block(wk int, w *Matrix, wp unsafe.Pointer, n0, n1 int, c unsafe.Pointer, ldc uintptr) {
-	buf := j.a.packBuffer(wk)
-	bp := unsafe.Pointer(&buf[0])
 	M, N, K := j.M, j.N, j.K
-	for k0 := 0; k0 < K; k0 += gemmKC {
-		kb := min(gemmKC, K-k0)
-		// A panel holds kb × 32 f32, or kb/2 × 32 bf16 pairs.
-		panelBytes := uintptr(kb) * gemmPanel * 4
-		if j.dp {
-			panelBytes /= 2
-		}
+	kg := j.a.packKG
+	// Bytes per k column of a panel: 32 f32, or 32 halves of bf16 pairs.
+	colBytes := uintptr(gemmPanel * 4)
+	if j.dp {
+		colBytes /= 2
+	}
+	panels := (n1 - n0 + gemmPanel - 1) / gemmPanel
+	buf := j.a.packBuffer(wk, panels*gemmPanel*min(kg, K))
+	bp := unsafe.Pointer(&buf[0])
+	for g0 := 0; g0 < K; g0 += kg {
+		gn := min(kg, K-g0)
+		panelBytes := uintptr(gn) * colBytes
 		for p := n0; p < n1; p += gemmPanel {
 			dst := unsafe.Add(bp, uintptr((p-n0)/gemmPanel)*panelBytes)
 			if p+gemmPanel <= N {
-				j.pack(w, dst, unsafe.Add(wp, uintptr(p)*j.ldw+uintptr(k0)*j.esz), kb)
+				j.pack(w, dst, unsafe.Add(wp, uintptr(p)*j.ldw+uintptr(g0)*j.esz), gn)
 			} else {
-				j.packTail(w, dst, p, k0, kb)
+				j.packTail(w, dst, p, g0, gn)
 			}
 		}
-		add := 0
-		if k0 > 0 {
-			add = 1
-		}
-		for m0 := 0; m0 < M; m0 += gemmMC {
-			m1 := min(m0+gemmMC, M)
-			for p := n0; p < n1; p += gemmPanel {
-				panel := unsafe.Add(bp, uintptr((p-n0)/gemmPanel)*panelBytes)
-				mask := 1<<32 - 1
-				if N-p < gemmPanel {
-					mask = 1<<(N-p) - 1
-				}
-				for m := m0; m < m1; m += gemmMR {
-					mr := min(gemmMR, m1-m)
-					xa := unsafe.Add(j.xp, uintptr(m)*j.ldx+uintptr(k0)*j.xsz)
-					cm := (*float32)(unsafe.Add(c, uintptr(m)*ldc+uintptr(p-n0)*4))
-					if j.dp {
-						gemmBF16(mr, (*uint16)(xa), j.ldx, (*uint16)(panel), kb, cm, ldc, mask, add)
-					} else {
-						gemmF32(mr, (*float32)(xa), j.ldx, (*float32)(panel), kb, cm, ldc, mask, add)
+		for k0 := g0; k0 < g0+gn; k0 += gemmKC {
+			kb := min(gemmKC, g0+gn-k0)
+			add := 0
+			if k0 > 0 {
+				add = 1
+			}
+			for m0 := 0; m0 < M; m0 += gemmMC {
+				m1 := min(m0+gemmMC, M)
+				for p := n0; p < n1; p += gemmPanel {
+					panel := unsafe.Add(bp, uintptr((p-n0)/gemmPanel)*panelBytes+uintptr(k0-g0)*colBytes)
+					mask := 1<<32 - 1
+					if N-p < gemmPanel {
+						mask = 1<<(N-p) - 1
+					}
+					for m := m0; m < m1; m += gemmMR {
+						mr := min(gemmMR, m1-m)
+						xa := unsafe.Add(j.xp, uintptr(m)*j.ldx+uintptr(k0)*j.xsz)
+						cm := (*float32)(unsafe.Add(c, uintptr(m)*ldc+uintptr(p-n0)*4))
+						if j.dp {
+							gemmBF16(mr, (*uint16)(xa), j.ldx, (*uint16)(panel), kb, cm, ldc, mask, add)
+						} else {
+							gemmF32(mr, (*float32)(xa), j.ldx, (*float32)(panel), kb, cm, ldc, mask, add)
+						}
 					}
 				}
 			}
@@ -190,7 +201,7 @@ const gemmMR = 12
 
 // pack packs a full 32-row panel with the generated kernels.
 func (j *gemmJob) pack(w *Matrix, dst, src unsafe.Pointer, kb int) {
-	pf := gemmKC * j.esz // the same rows' next k block
+	pf := uintptr(0)
 	switch {
 	case j.dp:
 		packPBF16((*uint16)(dst), src, j.ldw, kb, pf)

@@ -3,36 +3,132 @@
 package kernels
 
 import (
+	"fmt"
 	"testing"
 	"time"
+	"unsafe"
 )
 
-// BenchmarkGemmMicro measures one micro-kernel on cache-resident operands
-// (one thread) as a fraction of the one-thread FMA / VDPBF16PS ceiling.
+// BenchmarkGemmMicro measures the packed-GEMM micro-kernels on
+// cache-resident operands (one thread, process CPU time) as a fraction of
+// the one-thread FMA / VDPBF16PS ceiling measured alongside.
 func BenchmarkGemmMicro(b *testing.B) {
 	if !HasAVX512() {
-		b.Skip("no AVX-512")
+		b.Skip("CPU lacks AVX-512 F/BW/VL + AVX512_BF16")
 	}
-	const kc, lda = 256, 256 + 16
-	a := make([]float32, 12*lda)
-	p := make([]float32, kc*32)
-	c := make([]float32, 12*32)
+	const kc, lda = gemmKC, gemmKC + gemmPad/4
+	a := make([]float32, gemmMR*lda)
+	p := make([]float32, kc*gemmPanel)
+	c := make([]float32, gemmMR*gemmPanel)
 	for i := range a {
 		a[i] = 1e-3
 	}
 	for i := range p {
 		p[i] = 1e-3
 	}
-	for _, mr := range []int{12, 8, 4} {
-		b.Run("f32/mr"+string(rune('0'+mr/10))+string(rune('0'+mr%10)), func(b *testing.B) {
-			peak, _ := MeasureComputeClock(ProbeFMA, 1, 1, 100*time.Millisecond, Wall)
-			t0 := time.Now()
-			for b.Loop() {
-				gemmF32(mr, &a[0], lda*4, &p[0], kc, &c[0], 32*4, 1<<32-1, 1)
+	for _, dp := range []bool{false, true} {
+		for _, mr := range []int{gemmMR, 8, 4} {
+			name, probe := fmt.Sprintf("f32/mr%d", mr), ProbeFMA
+			if dp {
+				name, probe = fmt.Sprintf("bf16/mr%d", mr), ProbeBF16
 			}
-			fl := 2 * float64(mr*32*kc) * float64(b.N) / time.Since(t0).Seconds() / 1e9
-			b.ReportMetric(fl, "GFLOP/s")
-			b.ReportMetric(fl/peak, "of-peak")
-		})
+			b.Run(name, func(b *testing.B) {
+				peak, err := MeasureComputeClock(probe, 1, 1, 100*time.Millisecond, CPU)
+				if err != nil {
+					b.Fatal(err)
+				}
+				t0 := now()
+				for b.Loop() {
+					if dp {
+						gemmBF16(mr, (*uint16)(unsafePointer(&a[0])), lda*2, (*uint16)(unsafePointer(&p[0])), kc, &c[0], gemmPanel*4, 1<<32-1, 1)
+					} else {
+						gemmF32(mr, &a[0], lda*4, &p[0], kc, &c[0], gemmPanel*4, 1<<32-1, 1)
+					}
+				}
+				fl := 2 * float64(mr*gemmPanel*kc) * float64(b.N) / t0.since(CPU, 1) / 1e9
+				b.ReportMetric(fl, "GFLOP/s")
+				b.ReportMetric(fl/peak, "of-peak")
+			})
+		}
 	}
+}
+
+func unsafePointer(p *float32) unsafe.Pointer { return unsafe.Pointer(p) }
+
+// BenchmarkMatMulRows compares the dot-product tiles and the packed GEMM
+// (exact method, bf16 weights, 2048 × 2048) over the activation row
+// counts around gemmMinRows, all threads, process CPU time.
+func BenchmarkMatMulRows(b *testing.B) {
+	if !HasAVX512() {
+		b.Skip("CPU lacks AVX-512 F/BW/VL + AVX512_BF16")
+	}
+	k, err := Open("avx512-exact", 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer k.Close()
+	a := k.(*avx512)
+	const N, K = 2048, 2048
+	w := &Matrix{DType: BF16, Rows: N, Cols: K, U16: make([]uint16, N*K)}
+	for i := range w.U16 {
+		w.U16[i] = F32ToBF16(float32(i%7) * 1e-3)
+	}
+	for _, M := range []int{6, 8, 12, 16, 24, 32, 48, 64} {
+		x, out := make([]float32, M*K), make([]float32, M*N)
+		for _, packed := range []bool{false, true} {
+			name := fmt.Sprintf("M%d/tiles", M)
+			a.packMin = 1 << 30
+			if packed {
+				name, a.packMin = fmt.Sprintf("M%d/packed", M), 1
+			}
+			b.Run(name, func(b *testing.B) {
+				t0 := now()
+				for b.Loop() {
+					k.MatMul(out, x, M, w)
+				}
+				b.ReportMetric(2*float64(M*N*K)*float64(b.N)/t0.since(CPU, a.pool.Workers())/1e9, "GFLOP/s")
+			})
+		}
+	}
+	a.packMin = gemmMinRows
+}
+
+// BenchmarkGemmBlocking runs the prefill GEMM shapes of Ouro-1.4B (exact
+// method, M = 512) with several pack-group sizes (packKG), all threads,
+// process CPU time, each against the FMA ceiling measured before it.
+func BenchmarkGemmBlocking(b *testing.B) {
+	if !HasAVX512() {
+		b.Skip("CPU lacks AVX-512 F/BW/VL + AVX512_BF16")
+	}
+	k, err := Open("avx512-exact", 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer k.Close()
+	a := k.(*avx512)
+	const M = 512
+	for _, sh := range []struct{ N, K int }{{2048, 5632}, {5632, 2048}} {
+		w := &Matrix{DType: BF16, Rows: sh.N, Cols: sh.K, U16: make([]uint16, sh.N*sh.K)}
+		for i := range w.U16 {
+			w.U16[i] = F32ToBF16(float32(i%7) * 1e-3)
+		}
+		x, out := make([]float32, M*sh.K), make([]float32, M*sh.N)
+		for _, kg := range []int{gemmKC, 512, 1024, 2048} {
+			b.Run(fmt.Sprintf("N%d_K%d/kg%d", sh.N, sh.K, kg), func(b *testing.B) {
+				a.packKG = kg
+				peak, err := MeasureComputeClock(ProbeFMA, a.pool.Workers(), 1, 100*time.Millisecond, CPU)
+				if err != nil {
+					b.Fatal(err)
+				}
+				t0 := now()
+				for b.Loop() {
+					k.MatMul(out, x, M, w)
+				}
+				fl := 2 * float64(M*sh.N*sh.K) * float64(b.N) / t0.since(CPU, a.pool.Workers()) / 1e9
+				b.ReportMetric(fl, "GFLOP/s")
+				b.ReportMetric(fl/peak, "of-peak")
+			})
+		}
+	}
+	a.packKG = gemmKG
 }
