@@ -13,14 +13,21 @@ import (
 //
 //	go test -run XXX -fuzz FuzzMatMulAVX512 -fuzztime 20s ./engine/kernels
 func FuzzMatMulAVX512(f *testing.F) {
-	for _, s := range [][4]uint16{{1, 1, 1, 0}, {7, 9, 33, 1}, {13, 17, 4097, 2}, {6, 8, 32, 0}, {100, 3, 15, 5}, {2, 64, 31, 4}} {
+	for _, s := range [][4]uint16{{1, 1, 1, 0}, {7, 9, 33, 1}, {13, 17, 4097, 2}, {6, 8, 32, 0}, {100, 3, 15, 5}, {2, 64, 31, 4},
+		{20, 33, 1100, 16 | 1}, {129, 69, 300, 16 | 4}, {16, 1, 16, 16 | 2}} { // 16: the packed GEMM
 		f.Add(uint64(s[0])*977+uint64(s[2]), s[0], s[1], s[2], uint8(s[3]))
 	}
 	fast, exact, _ := avxPaths(f)
 	f.Fuzz(func(t *testing.T, seed uint64, m, n, k uint16, sel uint8) {
 		M, N, K := int(m%130)+1, int(n%70)+1, int(k%5000)+1
+		if sel&16 != 0 { // shapes the packed GEMM takes: M ≥ 16, K a multiple of 32
+			M, K = max(M, gemmMinRows), (K+31)/32*32
+		}
 		if M*N*K > 4<<20 {
 			K = (4 << 20) / (M * N)
+			if sel&16 != 0 {
+				K = K / 32 * 32
+			}
 			if K == 0 {
 				K = 1
 			}
@@ -91,6 +98,34 @@ func FuzzSoftmaxAVX512(f *testing.F) {
 		for i := range x {
 			if d := math.Abs(float64(x[i] - want[i])); d > 4e-6*float64(want[i])+1e-37 || math.IsNaN(float64(x[i])) {
 				t.Fatalf("softmax[%d] = %v, want %v", i, x[i], want[i])
+			}
+		}
+	})
+}
+
+// FuzzAttentionAVX512 compares attention on the avx512 path (per-row and
+// blocked prefill kernels) with the generic kernel on fuzzer-chosen shapes.
+func FuzzAttentionAVX512(f *testing.F) {
+	f.Add(uint64(1), uint16(1), uint16(0), uint8(1), uint8(1), uint8(2))
+	f.Add(uint64(2), uint16(50), uint16(7), uint8(4), uint8(2), uint8(4))
+	f.Add(uint64(3), uint16(16), uint16(300), uint8(3), uint8(1), uint8(1))
+	fast, _, gen := avxPaths(f)
+	f.Fuzz(func(t *testing.T, seed uint64, nq, pos0 uint16, heads, group, hd uint8) {
+		c := struct{ nq, pos0, heads, kv, hd int }{int(nq%120) + 1, int(pos0 % 700), 0, int(heads%4) + 1, 0}
+		c.heads = c.kv * (int(group%3) + 1)
+		c.hd = []int{1, 7, 16, 32, 33, 64, 96, 128}[int(hd)%8]
+		r := rand.New(rand.NewPCG(seed, 9))
+		ctx := c.pos0 + c.nq
+		q := offsetVec(r, c.nq*c.heads*c.hd)
+		k := offsetVec(r, ctx*c.kv*c.hd)
+		v := offsetVec(r, ctx*c.kv*c.hd)
+		got, want := offsetVec(r, len(q)), make([]float32, len(q))
+		scale := float32(1 / math.Sqrt(float64(c.hd)))
+		fast.Attention(got, q, k, v, c.nq, c.pos0, c.heads, c.kv, c.hd, scale)
+		gen.Attention(want, q, k, v, c.nq, c.pos0, c.heads, c.kv, c.hd, scale)
+		for i := range want {
+			if d := math.Abs(float64(got[i] - want[i])); d > 3e-5 || math.IsNaN(float64(got[i])) {
+				t.Fatalf("%+v out[%d] = %v, want %v", c, i, got[i], want[i])
 			}
 		}
 	})
