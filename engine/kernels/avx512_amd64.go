@@ -65,6 +65,9 @@ type avx512 struct {
 	// packKG is the k columns packed per visit of a weight-row block
 	// (gemmKG; a field for the same reason).
 	packKG int
+	// packPF is the prefetch distance of the pack kernels in weight
+	// elements (0: none; benchmarks compare).
+	packPF int
 }
 
 // resolveAVX512 resolves "avx512" to the exact method (see avx512).

@@ -111,22 +111,9 @@ func FuzzAttentionAVX512(f *testing.F) {
 	f.Add(uint64(3), uint16(16), uint16(300), uint8(3), uint8(1), uint8(1))
 	fast, _, gen := avxPaths(f)
 	f.Fuzz(func(t *testing.T, seed uint64, nq, pos0 uint16, heads, group, hd uint8) {
-		c := struct{ nq, pos0, heads, kv, hd int }{int(nq%120) + 1, int(pos0 % 700), 0, int(heads%4) + 1, 0}
+		c := attnCase{int(nq%120) + 1, int(pos0 % 700), 0, int(heads%4) + 1, 0}
 		c.heads = c.kv * (int(group%3) + 1)
 		c.hd = []int{1, 7, 16, 32, 33, 64, 96, 128}[int(hd)%8]
-		r := rand.New(rand.NewPCG(seed, 9))
-		ctx := c.pos0 + c.nq
-		q := offsetVec(r, c.nq*c.heads*c.hd)
-		k := offsetVec(r, ctx*c.kv*c.hd)
-		v := offsetVec(r, ctx*c.kv*c.hd)
-		got, want := offsetVec(r, len(q)), make([]float32, len(q))
-		scale := float32(1 / math.Sqrt(float64(c.hd)))
-		fast.Attention(got, q, k, v, c.nq, c.pos0, c.heads, c.kv, c.hd, scale)
-		gen.Attention(want, q, k, v, c.nq, c.pos0, c.heads, c.kv, c.hd, scale)
-		for i := range want {
-			if d := math.Abs(float64(got[i] - want[i])); d > 3e-5 || math.IsNaN(float64(got[i])) {
-				t.Fatalf("%+v out[%d] = %v, want %v", c, i, got[i], want[i])
-			}
-		}
+		checkAttention(t, fast, gen, rand.New(rand.NewPCG(seed, 9)), c, 3e-5)
 	})
 }

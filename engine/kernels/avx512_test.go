@@ -276,7 +276,7 @@ func TestElementwiseAVX512(t *testing.T) {
 func TestAttentionAVX512(t *testing.T) {
 	fast, _, gen := avxPaths(t)
 	r := rand.New(rand.NewPCG(11, 12))
-	for _, c := range []struct{ nq, pos0, heads, kv, hd int }{
+	for _, c := range []attnCase{
 		{1, 0, 1, 1, 1}, {1, 6, 2, 1, 7}, {3, 4, 4, 2, 16}, {5, 0, 2, 2, 17},
 		{1, 33, 4, 4, 64}, {2, 126, 2, 1, 128}, {7, 9, 3, 1, 33}, {1, 4096, 1, 1, 15},
 		// Blocked (prefill) path: several query blocks, partial key
@@ -285,18 +285,29 @@ func TestAttentionAVX512(t *testing.T) {
 		{attnMinRows, 0, 2, 1, 32}, {attnBlockRows + 5, 0, 4, 2, 64}, {2*attnBlockRows + 1, 37, 3, 3, 128},
 		{70, 200, 2, 1, 64}, {33, 5000, 1, 1, 32}, {20, 3, 2, 2, 48},
 	} {
-		ctx := c.pos0 + c.nq
-		q := offsetVec(r, c.nq*c.heads*c.hd)
-		k := offsetVec(r, ctx*c.kv*c.hd)
-		v := offsetVec(r, ctx*c.kv*c.hd)
-		got, want := offsetVec(r, len(q)), make([]float32, len(q))
-		scale := float32(1 / math.Sqrt(float64(c.hd)))
-		fast.Attention(got, q, k, v, c.nq, c.pos0, c.heads, c.kv, c.hd, scale)
-		gen.Attention(want, q, k, v, c.nq, c.pos0, c.heads, c.kv, c.hd, scale)
-		for i := range want {
-			if d := math.Abs(float64(got[i] - want[i])); d > 2e-5 || math.IsNaN(float64(got[i])) {
-				t.Fatalf("%+v out[%d] = %v, want %v", c, i, got[i], want[i])
-			}
+		checkAttention(t, fast, gen, r, c, 2e-5)
+	}
+}
+
+// attnCase is an Attention shape: query rows, cached positions, query
+// heads, KV heads, head size.
+type attnCase struct{ nq, pos0, heads, kv, hd int }
+
+// checkAttention compares k's Attention with the generic kernel on fresh
+// random data within an absolute tolerance.
+func checkAttention(t testing.TB, k, gen Kernels, r *rand.Rand, c attnCase, tol float64) {
+	t.Helper()
+	ctx := c.pos0 + c.nq
+	q := offsetVec(r, c.nq*c.heads*c.hd)
+	kc := offsetVec(r, ctx*c.kv*c.hd)
+	v := offsetVec(r, ctx*c.kv*c.hd)
+	got, want := offsetVec(r, len(q)), make([]float32, len(q))
+	scale := float32(1 / math.Sqrt(float64(c.hd)))
+	k.Attention(got, q, kc, v, c.nq, c.pos0, c.heads, c.kv, c.hd, scale)
+	gen.Attention(want, q, kc, v, c.nq, c.pos0, c.heads, c.kv, c.hd, scale)
+	for i := range want {
+		if d := math.Abs(float64(got[i] - want[i])); d > tol || math.IsNaN(float64(got[i])) {
+			t.Fatalf("%+v out[%d] = %v, want %v", c, i, got[i], want[i])
 		}
 	}
 }

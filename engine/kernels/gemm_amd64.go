@@ -201,7 +201,7 @@ const gemmMR = 12
 
 // pack packs a full 32-row panel with the generated kernels.
 func (j *gemmJob) pack(w *Matrix, dst, src unsafe.Pointer, kb int) {
-	pf := uintptr(0)
+	pf := uintptr(j.a.packPF) * j.esz
 	switch {
 	case j.dp:
 		packPBF16((*uint16)(dst), src, j.ldw, kb, pf)

@@ -59,20 +59,9 @@ func unsafePointer(p *float32) unsafe.Pointer { return unsafe.Pointer(p) }
 // (exact method, bf16 weights, 2048 × 2048) over the activation row
 // counts around gemmMinRows, all threads, process CPU time.
 func BenchmarkMatMulRows(b *testing.B) {
-	if !HasAVX512() {
-		b.Skip("CPU lacks AVX-512 F/BW/VL + AVX512_BF16")
-	}
-	k, err := Open("avx512-exact", 0)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer k.Close()
-	a := k.(*avx512)
+	k, a := exactPath(b)
 	const N, K = 2048, 2048
-	w := &Matrix{DType: BF16, Rows: N, Cols: K, U16: make([]uint16, N*K)}
-	for i := range w.U16 {
-		w.U16[i] = F32ToBF16(float32(i%7) * 1e-3)
-	}
+	w := benchWeights(N, K)
 	for _, M := range []int{6, 8, 12, 16, 24, 32, 48, 64} {
 		x, out := make([]float32, M*K), make([]float32, M*N)
 		for _, packed := range []bool{false, true} {
@@ -97,25 +86,15 @@ func BenchmarkMatMulRows(b *testing.B) {
 // method, M = 512) with several pack-group sizes (packKG), all threads,
 // process CPU time, each against the FMA ceiling measured before it.
 func BenchmarkGemmBlocking(b *testing.B) {
-	if !HasAVX512() {
-		b.Skip("CPU lacks AVX-512 F/BW/VL + AVX512_BF16")
-	}
-	k, err := Open("avx512-exact", 0)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer k.Close()
-	a := k.(*avx512)
+	k, a := exactPath(b)
 	const M = 512
 	for _, sh := range []struct{ N, K int }{{2048, 5632}, {5632, 2048}} {
-		w := &Matrix{DType: BF16, Rows: sh.N, Cols: sh.K, U16: make([]uint16, sh.N*sh.K)}
-		for i := range w.U16 {
-			w.U16[i] = F32ToBF16(float32(i%7) * 1e-3)
-		}
+		w := benchWeights(sh.N, sh.K)
 		x, out := make([]float32, M*sh.K), make([]float32, M*sh.N)
-		for _, kg := range []int{gemmKC, 512, 1024, 2048} {
-			b.Run(fmt.Sprintf("N%d_K%d/kg%d", sh.N, sh.K, kg), func(b *testing.B) {
-				a.packKG = kg
+		for _, v := range []struct{ kg, pf int }{{gemmKC, 0}, {512, 0}, {1024, 0}, {2048, 0}, {gemmKG, gemmKG}, {gemmKG, 256}} {
+			kg := v.kg
+			b.Run(fmt.Sprintf("N%d_K%d/kg%d_pf%d", sh.N, sh.K, kg, v.pf), func(b *testing.B) {
+				a.packKG, a.packPF = kg, v.pf
 				peak, err := MeasureComputeClock(ProbeFMA, a.pool.Workers(), 1, 100*time.Millisecond, CPU)
 				if err != nil {
 					b.Fatal(err)
@@ -130,5 +109,28 @@ func BenchmarkGemmBlocking(b *testing.B) {
 			})
 		}
 	}
-	a.packKG = gemmKG
+	a.packKG, a.packPF = gemmKG, 0
+}
+
+// exactPath opens the avx512-exact path for a benchmark (closed at its
+// end), skipping without AVX-512.
+func exactPath(b *testing.B) (Kernels, *avx512) {
+	if !HasAVX512() {
+		b.Skip("CPU lacks AVX-512 F/BW/VL + AVX512_BF16")
+	}
+	k, err := Open("avx512-exact", 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(k.Close)
+	return k, k.(*avx512)
+}
+
+// benchWeights returns an N×K bf16 matrix of small non-zero values.
+func benchWeights(N, K int) *Matrix {
+	w := &Matrix{DType: BF16, Rows: N, Cols: K, U16: make([]uint16, N*K)}
+	for i := range w.U16 {
+		w.U16[i] = F32ToBF16(float32(i%7+1) * 1e-3)
+	}
+	return w
 }

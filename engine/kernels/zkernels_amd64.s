@@ -33284,11 +33284,11 @@ gemms509:
 	MOVQ ldc+48(FP), DX
 	MOVQ add+56(FP), R12
 	TESTQ R12, R12
-	JEQ gsstore510
+	JEQ gstore510
 	VADDPS (AX), Z0, Z0
 	VADDPS 64(AX), Z1, Z1
 	MOVQ c+40(FP), AX
-gsstore510:
+gstore510:
 	VMOVUPS Z0, (AX)
 	VMOVUPS Z1, 64(AX)
 	VZEROUPPER
@@ -33326,14 +33326,14 @@ gemms511:
 	MOVQ ldc+48(FP), DX
 	MOVQ add+56(FP), R12
 	TESTQ R12, R12
-	JEQ gsstore512
+	JEQ gstore512
 	VADDPS (AX), Z0, Z0
 	VADDPS 64(AX), Z1, Z1
 	ADDQ DX, AX
 	VADDPS (AX), Z2, Z2
 	VADDPS 64(AX), Z3, Z3
 	MOVQ c+40(FP), AX
-gsstore512:
+gstore512:
 	VMOVUPS Z0, (AX)
 	VMOVUPS Z1, 64(AX)
 	ADDQ DX, AX
@@ -33379,7 +33379,7 @@ gemms513:
 	MOVQ ldc+48(FP), DX
 	MOVQ add+56(FP), R12
 	TESTQ R12, R12
-	JEQ gsstore514
+	JEQ gstore514
 	VADDPS (AX), Z0, Z0
 	VADDPS 64(AX), Z1, Z1
 	ADDQ DX, AX
@@ -33389,7 +33389,7 @@ gemms513:
 	VADDPS (AX), Z4, Z4
 	VADDPS 64(AX), Z5, Z5
 	MOVQ c+40(FP), AX
-gsstore514:
+gstore514:
 	VMOVUPS Z0, (AX)
 	VMOVUPS Z1, 64(AX)
 	ADDQ DX, AX
@@ -33443,7 +33443,7 @@ gemms515:
 	MOVQ ldc+48(FP), DX
 	MOVQ add+56(FP), R12
 	TESTQ R12, R12
-	JEQ gsstore516
+	JEQ gstore516
 	VADDPS (AX), Z0, Z0
 	VADDPS 64(AX), Z1, Z1
 	ADDQ DX, AX
@@ -33456,7 +33456,7 @@ gemms515:
 	VADDPS (AX), Z6, Z6
 	VADDPS 64(AX), Z7, Z7
 	MOVQ c+40(FP), AX
-gsstore516:
+gstore516:
 	VMOVUPS Z0, (AX)
 	VMOVUPS Z1, 64(AX)
 	ADDQ DX, AX
@@ -33518,7 +33518,7 @@ gemms517:
 	MOVQ ldc+48(FP), DX
 	MOVQ add+56(FP), R12
 	TESTQ R12, R12
-	JEQ gsstore518
+	JEQ gstore518
 	VADDPS (AX), Z0, Z0
 	VADDPS 64(AX), Z1, Z1
 	ADDQ DX, AX
@@ -33534,7 +33534,7 @@ gemms517:
 	VADDPS (AX), Z8, Z8
 	VADDPS 64(AX), Z9, Z9
 	MOVQ c+40(FP), AX
-gsstore518:
+gstore518:
 	VMOVUPS Z0, (AX)
 	VMOVUPS Z1, 64(AX)
 	ADDQ DX, AX
@@ -33604,7 +33604,7 @@ gemms519:
 	MOVQ ldc+48(FP), DX
 	MOVQ add+56(FP), R12
 	TESTQ R12, R12
-	JEQ gsstore520
+	JEQ gstore520
 	VADDPS (AX), Z0, Z0
 	VADDPS 64(AX), Z1, Z1
 	ADDQ DX, AX
@@ -33623,7 +33623,7 @@ gemms519:
 	VADDPS (AX), Z10, Z10
 	VADDPS 64(AX), Z11, Z11
 	MOVQ c+40(FP), AX
-gsstore520:
+gstore520:
 	VMOVUPS Z0, (AX)
 	VMOVUPS Z1, 64(AX)
 	ADDQ DX, AX
@@ -33701,7 +33701,7 @@ gemms521:
 	MOVQ ldc+48(FP), DX
 	MOVQ add+56(FP), R12
 	TESTQ R12, R12
-	JEQ gsstore522
+	JEQ gstore522
 	VADDPS (AX), Z0, Z0
 	VADDPS 64(AX), Z1, Z1
 	ADDQ DX, AX
@@ -33723,7 +33723,7 @@ gemms521:
 	VADDPS (AX), Z12, Z12
 	VADDPS 64(AX), Z13, Z13
 	MOVQ c+40(FP), AX
-gsstore522:
+gstore522:
 	VMOVUPS Z0, (AX)
 	VMOVUPS Z1, 64(AX)
 	ADDQ DX, AX
@@ -33809,7 +33809,7 @@ gemms523:
 	MOVQ ldc+48(FP), DX
 	MOVQ add+56(FP), R12
 	TESTQ R12, R12
-	JEQ gsstore524
+	JEQ gstore524
 	VADDPS (AX), Z0, Z0
 	VADDPS 64(AX), Z1, Z1
 	ADDQ DX, AX
@@ -33834,7 +33834,7 @@ gemms523:
 	VADDPS (AX), Z14, Z14
 	VADDPS 64(AX), Z15, Z15
 	MOVQ c+40(FP), AX
-gsstore524:
+gstore524:
 	VMOVUPS Z0, (AX)
 	VMOVUPS Z1, 64(AX)
 	ADDQ DX, AX
@@ -33928,7 +33928,7 @@ gemms525:
 	MOVQ ldc+48(FP), DX
 	MOVQ add+56(FP), R12
 	TESTQ R12, R12
-	JEQ gsstore526
+	JEQ gstore526
 	VADDPS (AX), Z0, Z0
 	VADDPS 64(AX), Z1, Z1
 	ADDQ DX, AX
@@ -33956,7 +33956,7 @@ gemms525:
 	VADDPS (AX), Z16, Z16
 	VADDPS 64(AX), Z17, Z17
 	MOVQ c+40(FP), AX
-gsstore526:
+gstore526:
 	VMOVUPS Z0, (AX)
 	VMOVUPS Z1, 64(AX)
 	ADDQ DX, AX
@@ -34058,7 +34058,7 @@ gemms527:
 	MOVQ ldc+48(FP), DX
 	MOVQ add+56(FP), R12
 	TESTQ R12, R12
-	JEQ gsstore528
+	JEQ gstore528
 	VADDPS (AX), Z0, Z0
 	VADDPS 64(AX), Z1, Z1
 	ADDQ DX, AX
@@ -34089,7 +34089,7 @@ gemms527:
 	VADDPS (AX), Z18, Z18
 	VADDPS 64(AX), Z19, Z19
 	MOVQ c+40(FP), AX
-gsstore528:
+gstore528:
 	VMOVUPS Z0, (AX)
 	VMOVUPS Z1, 64(AX)
 	ADDQ DX, AX
@@ -34199,7 +34199,7 @@ gemms529:
 	MOVQ ldc+48(FP), DX
 	MOVQ add+56(FP), R12
 	TESTQ R12, R12
-	JEQ gsstore530
+	JEQ gstore530
 	VADDPS (AX), Z0, Z0
 	VADDPS 64(AX), Z1, Z1
 	ADDQ DX, AX
@@ -34233,7 +34233,7 @@ gemms529:
 	VADDPS (AX), Z20, Z20
 	VADDPS 64(AX), Z21, Z21
 	MOVQ c+40(FP), AX
-gsstore530:
+gstore530:
 	VMOVUPS Z0, (AX)
 	VMOVUPS Z1, 64(AX)
 	ADDQ DX, AX
@@ -34351,7 +34351,7 @@ gemms531:
 	MOVQ ldc+48(FP), DX
 	MOVQ add+56(FP), R12
 	TESTQ R12, R12
-	JEQ gsstore532
+	JEQ gstore532
 	VADDPS (AX), Z0, Z0
 	VADDPS 64(AX), Z1, Z1
 	ADDQ DX, AX
@@ -34388,7 +34388,7 @@ gemms531:
 	VADDPS (AX), Z22, Z22
 	VADDPS 64(AX), Z23, Z23
 	MOVQ c+40(FP), AX
-gsstore532:
+gstore532:
 	VMOVUPS Z0, (AX)
 	VMOVUPS Z1, 64(AX)
 	ADDQ DX, AX

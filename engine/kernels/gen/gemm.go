@@ -233,28 +233,41 @@ func (g *gen) micro(dp bool, mr int) {
 	g.i("SUBQ $%d, CX", kstep)
 	g.i("JGT %s", loop)
 
+	g.storeC(mr, 32, 40, 48, 56)
+}
+
+// storeC ends a micro-kernel: rows r < mr of C (argument frame offsets of
+// c and ldc given) become accumulators 2r, 2r+1, plus C when the add
+// argument is not zero, masked by the mask argument's low and high 16
+// bits (maskOff < 0: no mask).
+func (g *gen) storeC(mr, cOff, ldcOff, maskOff, addOff int) {
+	acc := func(r, v int) int { return 2*r + v }
+	k1, k2 := "", ""
 	store := g.fresh("gstore")
-	g.i("MOVQ c+32(FP), AX")
-	g.i("MOVQ ldc+40(FP), DX")
-	g.i("MOVQ mask+48(FP), R11")
-	g.i("KMOVD R11, K1")
-	g.i("SHRQ $16, R11")
-	g.i("KMOVD R11, K2")
-	g.i("MOVQ add+56(FP), R12")
+	g.i("MOVQ c+%d(FP), AX", cOff)
+	g.i("MOVQ ldc+%d(FP), DX", ldcOff)
+	if maskOff >= 0 {
+		g.i("MOVQ mask+%d(FP), R11", maskOff)
+		g.i("KMOVD R11, K1")
+		g.i("SHRQ $16, R11")
+		g.i("KMOVD R11, K2")
+		k1, k2 = "K1, ", "K2, "
+	}
+	g.i("MOVQ add+%d(FP), R12", addOff)
 	g.i("TESTQ R12, R12")
 	g.i("JEQ %s", store)
 	for r := 0; r < mr; r++ {
-		g.i("VADDPS (AX), Z%d, K1, Z%d", acc(r, 0), acc(r, 0))
-		g.i("VADDPS 64(AX), Z%d, K2, Z%d", acc(r, 1), acc(r, 1))
+		g.i("VADDPS (AX), Z%d, %sZ%d", acc(r, 0), k1, acc(r, 0))
+		g.i("VADDPS 64(AX), Z%d, %sZ%d", acc(r, 1), k2, acc(r, 1))
 		if r+1 < mr {
 			g.i("ADDQ DX, AX")
 		}
 	}
-	g.i("MOVQ c+32(FP), AX")
+	g.i("MOVQ c+%d(FP), AX", cOff)
 	g.lbl(store)
 	for r := 0; r < mr; r++ {
-		g.i("VMOVUPS Z%d, K1, (AX)", acc(r, 0))
-		g.i("VMOVUPS Z%d, K2, 64(AX)", acc(r, 1))
+		g.i("VMOVUPS Z%d, %s(AX)", acc(r, 0), k1)
+		g.i("VMOVUPS Z%d, %s64(AX)", acc(r, 1), k2)
 		if r+1 < mr {
 			g.i("ADDQ DX, AX")
 		}
@@ -314,30 +327,7 @@ func (g *gen) microStrided(mr int) {
 	g.i("ADDQ R13, BX")
 	g.i("DECQ CX")
 	g.i("JGT %s", loop)
-	store := g.fresh("gsstore")
-	g.i("MOVQ c+40(FP), AX")
-	g.i("MOVQ ldc+48(FP), DX")
-	g.i("MOVQ add+56(FP), R12")
-	g.i("TESTQ R12, R12")
-	g.i("JEQ %s", store)
-	for r := 0; r < mr; r++ {
-		g.i("VADDPS (AX), Z%d, Z%d", acc(r, 0), acc(r, 0))
-		g.i("VADDPS 64(AX), Z%d, Z%d", acc(r, 1), acc(r, 1))
-		if r+1 < mr {
-			g.i("ADDQ DX, AX")
-		}
-	}
-	g.i("MOVQ c+40(FP), AX")
-	g.lbl(store)
-	for r := 0; r < mr; r++ {
-		g.i("VMOVUPS Z%d, (AX)", acc(r, 0))
-		g.i("VMOVUPS Z%d, 64(AX)", acc(r, 1))
-		if r+1 < mr {
-			g.i("ADDQ DX, AX")
-		}
-	}
-	g.i("VZEROUPPER")
-	g.i("RET")
+	g.storeC(mr, 40, 48, -1, 56)
 }
 
 func (g *gen) stridedDispatcher() {
