@@ -507,6 +507,16 @@ func (a *avx512) NormLinear(normed, x []float32, M int, norm []float32, eps floa
 		}
 		return
 	}
+	if len(x) < M*D || len(normed) < M*D {
+		panic(fmt.Sprintf("kernels: NormLinear over %d rows of %d needs len(x) and len(normed) ≥ %d, got %d and %d", M, D, M*D, len(x), len(normed)))
+	}
+	for _, li := range ls {
+		if li.W.Cols != D || len(li.Out) < M*li.W.Rows || li.W.DType != ls[0].W.DType ||
+			li.Up != nil && (li.Up.Rows != li.W.Rows || li.Up.Cols != D || li.Up.DType != li.W.DType) {
+			panic(fmt.Sprintf("kernels: NormLinear product of a %v %d×%d matrix over rows of %d with an output of %d values (need %d, one dtype, gate and up alike)",
+				li.W.DType, li.W.Rows, li.W.Cols, D, len(li.Out), M*li.W.Rows))
+		}
+	}
 	l := a.layout(M, ls[0].W)
 	var b actBuf
 	if l.bf16 || l.padded {
