@@ -129,6 +129,9 @@ func TestDecodeNoAllocs(t *testing.T) {
 	if kernels.HasAVX512() {
 		paths = append(paths, "avx512-bf16", "avx512-exact")
 	}
+	if kernels.HasAMX() {
+		paths = append(paths, "amx-bf16")
+	}
 	ctx := context.Background()
 	for _, arch := range []string{"ouro", "llama", "qwen3"} {
 		dir := writeSpec(t, enginetest.Tiny(arch, safetensors.BF16))

@@ -261,9 +261,14 @@ func runModelBench(ctx context.Context, m *engine.Model, k kernels.Kernels, prom
 	for i := 0; i < len(stream); i += 4096 {
 		stream[i] = 1
 	}
+	// The prefill roofline is the peak of the instruction the prefill GEMM
+	// of this path runs on.
 	peakProbe := kernels.ProbeFMA
-	if k.Name() == "avx512-bf16" {
+	switch k.Name() {
+	case "avx512-bf16":
 		peakProbe = kernels.ProbeBF16
+	case "amx-bf16":
+		peakProbe = kernels.ProbeAMX
 	}
 	var bw, peak float64
 	measure := func() error {

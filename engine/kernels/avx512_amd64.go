@@ -5,6 +5,7 @@ package kernels
 //go:generate go run ./gen
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"sync"
@@ -68,6 +69,11 @@ type avx512 struct {
 	// packPF is the prefetch distance of the pack kernels in weight
 	// elements (0: none; benchmarks compare).
 	packPF int
+	// amx: bf16 products with TDPBF16PS ("amx-bf16"); amxCfg is the tile
+	// configuration and amxTmp[w] worker w's 32×32 result block.
+	amx    bool
+	amxCfg [64]byte
+	amxTmp [][amxRows * gemmPanel]float32
 }
 
 // resolveAVX512 resolves "avx512" to the exact method (see avx512).
@@ -84,9 +90,14 @@ func newAVX512(workers int, path string) (Kernels, error) {
 			cpu.X86.HasAVX512F, cpu.X86.HasAVX512BW, cpu.X86.HasAVX512VL, cpu.X86.HasAVX512BF16)
 	}
 	path = resolveAVX512(path)
+	amx := path == "amx-bf16"
+	if amx && !hasAMX() {
+		return nil, errors.New("kernels: the amx-bf16 path needs AMX-TILE and AMX-BF16 and the OS's permission to use the tile state (Linux arch_prctl ARCH_REQ_XCOMP_PERM); not available here")
+	}
 	p := NewPool(workers)
 	return &avx512{pool: p, name: path, exact: path == "avx512-exact", scratch: make([][]float32, p.Workers()),
-		packBufs: make([][]float32, p.Workers()), upBufs: make([][]float32, p.Workers()), tileScratch: make([][maxTile]float32, p.Workers()), packMin: gemmMinRows, packKG: gemmKG}, nil
+		packBufs: make([][]float32, p.Workers()), upBufs: make([][]float32, p.Workers()), tileScratch: make([][maxTile]float32, p.Workers()), packMin: gemmMinRows, packKG: gemmKG,
+		amx: amx, amxCfg: amxConfig(), amxTmp: make([][amxRows * gemmPanel]float32, p.Workers())}, nil
 }
 
 // Name returns "avx512-bf16" or "avx512-exact" (the bf16 matmul method).
@@ -175,16 +186,19 @@ func (b *actBuf) rowBF16(m int) *uint16 { return (*uint16)(unsafe.Add(b.p, uintp
 // (not for the unpadded f32 layout, which is the caller's own rows).
 func (a *avx512) prepare(l actLayout, M, K int) actBuf {
 	if l.bf16 {
-		ld := K
+		ld, rows := K, M
 		if l.padded {
 			ld += gemmPad / 2
+		}
+		if l.padded && a.amx {
+			rows = (M + amxRows - 1) / amxRows * amxRows // AMX loads whole 32-row blocks
 		}
 		bp, _ := a.act.Get().(*[]uint16)
 		if bp == nil {
 			bp = new([]uint16)
 		}
-		if cap(*bp) < M*ld {
-			*bp = make([]uint16, M*ld)
+		if cap(*bp) < rows*ld {
+			*bp = make([]uint16, rows*ld)
 		}
 		return actBuf{act: act{p: unsafe.Pointer(&(*bp)[0]), ld: uintptr(ld) * 2, esz: 2}, bf: bp}
 	}

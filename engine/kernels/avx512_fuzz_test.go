@@ -14,10 +14,11 @@ import (
 //	go test -run XXX -fuzz FuzzMatMulAVX512 -fuzztime 20s ./engine/kernels
 func FuzzMatMulAVX512(f *testing.F) {
 	for _, s := range [][4]uint16{{1, 1, 1, 0}, {7, 9, 33, 1}, {13, 17, 4097, 2}, {6, 8, 32, 0}, {100, 3, 15, 5}, {2, 64, 31, 4},
-		{20, 33, 1100, 16 | 1}, {129, 69, 300, 16 | 4}, {16, 1, 16, 16 | 2}} { // 16: the packed GEMM
+		{20, 33, 1100, 16 | 1}, {129, 69, 300, 16 | 4}, {16, 1, 16, 16 | 2}, {40, 65, 1024, 32 | 16 | 1}} { // 16: the packed GEMM, 32: AMX
 		f.Add(uint64(s[0])*977+uint64(s[2]), s[0], s[1], s[2], uint8(s[3]))
 	}
 	fast, exact, _ := avxPaths(f)
+	amx := withAMX(f)
 	f.Fuzz(func(t *testing.T, seed uint64, m, n, k uint16, sel uint8) {
 		M, N, K := int(m%130)+1, int(n%70)+1, int(k%5000)+1
 		if sel&16 != 0 { // shapes the packed GEMM takes: M ≥ 16, K a multiple of 32
@@ -34,8 +35,11 @@ func FuzzMatMulAVX512(f *testing.F) {
 		}
 		dt := []DType{F32, BF16, F16}[int(sel)%3]
 		kern := fast
-		if sel&4 != 0 {
+		switch {
+		case sel&4 != 0:
 			kern = exact
+		case sel&32 != 0 && len(amx) > 0: // amx-bf16 where available
+			kern = amx[0]
 		}
 		r := rand.New(rand.NewPCG(seed, uint64(sel)))
 		w := offsetMatrix(r, dt, N, K)
@@ -47,7 +51,7 @@ func FuzzMatMulAVX512(f *testing.F) {
 		}
 		got := offsetVec(r, M*N)
 		kern.MatMul(got, x, M, w)
-		rounded := dt == BF16 && kern == fast
+		rounded := dt == BF16 && RoundsActivations(kern.Name())
 		for i := 0; i < M; i++ {
 			for j := 0; j < N; j++ {
 				var s, ref float64

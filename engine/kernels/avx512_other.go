@@ -11,3 +11,5 @@ func newAVX512(workers int, path string) (Kernels, error) {
 }
 
 func resolveAVX512(path string) string { return "" }
+
+func hasAMX() bool { return false }

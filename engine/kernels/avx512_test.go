@@ -28,6 +28,20 @@ func avxPaths(t testing.TB) (fast, exact, gen Kernels) {
 	return fast, exact, gen
 }
 
+// withAMX returns ks plus the amx-bf16 path when this machine has it.
+func withAMX(t testing.TB, ks ...Kernels) []Kernels {
+	t.Helper()
+	if !HasAMX() {
+		return ks
+	}
+	k, err := Open("amx-bf16", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(k.Close)
+	return append(ks, k)
+}
+
 // offsetVec returns n random values starting one element into a larger
 // buffer, so kernels see unaligned data and a neighbour they must not
 // read past (it is NaN).
@@ -82,6 +96,7 @@ var testSizes = []int{1, 7, 15, 16, 17, 31, 33, 127}
 // and the exact result within 2⁻⁸·S.
 func TestMatMulAVX512(t *testing.T) {
 	fast, exact, gen := avxPaths(t)
+	paths := withAMX(t, fast, exact)
 	r := rand.New(rand.NewPCG(3, 4))
 	type shape struct{ M, N, K int }
 	var shapes []shape
@@ -107,11 +122,11 @@ func TestMatMulAVX512(t *testing.T) {
 			x := offsetVec(r, sh.M*sh.K)
 			want := make([]float32, sh.M*sh.N)
 			gen.MatMul(want, x, sh.M, w)
-			for _, k := range []Kernels{fast, exact} {
+			for _, k := range paths {
 				name := fmt.Sprintf("%s/%v/M%d_N%d_K%d", k.Name(), dt, sh.M, sh.N, sh.K)
 				got := offsetVec(r, sh.M*sh.N)
 				k.MatMul(got, x, sh.M, w)
-				rounded := dt == BF16 && k == fast
+				rounded := dt == BF16 && RoundsActivations(k.Name())
 				for m := 0; m < sh.M; m++ {
 					for n := 0; n < sh.N; n++ {
 						var s, ref, refq float64
@@ -373,7 +388,7 @@ func TestAVX512NoAllocs(t *testing.T) {
 	w := offsetMatrix(rand.New(rand.NewPCG(1, 1)), BF16, 256, 256)
 	x, out := make([]float32, 32*256), make([]float32, 32*256)
 	kv := make([]float32, 100*4*64)
-	for _, k := range []Kernels{fast, exact} {
+	for _, k := range withAMX(t, fast, exact) {
 		for _, M := range []int{1, 2, 32} { // tiles and the packed GEMM
 			k.MatMul(out, x, M, w) // warm the buffers
 			if a := testing.AllocsPerRun(50, func() { k.MatMul(out, x, M, w) }); a > poolAllocs {
@@ -450,7 +465,7 @@ func TestMatMulSwiGLUAVX512(t *testing.T) {
 			n := sh.M * sh.N
 			want := make([]float32, n)
 			MatMulSwiGLU(gen, want, make([]float32, n), x, sh.M, gate, up)
-			for _, k := range []Kernels{fast, exact} {
+			for _, k := range withAMX(t, fast, exact) {
 				name := fmt.Sprintf("%s/%v/M%d_N%d_K%d", k.Name(), dt, sh.M, sh.N, sh.K)
 				got := offsetVec(r, n)
 				MatMulSwiGLU(k, got, nil, x, sh.M, gate, up)
@@ -472,7 +487,7 @@ func TestMatMulSwiGLUAVX512(t *testing.T) {
 						gr, ur, sg, su = gr+xv*gw, ur+xv*uw, sg+math.Abs(xv*gw), su+math.Abs(xv*uw)
 					}
 					e := 1e-5
-					if dt == BF16 && k == fast {
+					if dt == BF16 && RoundsActivations(k.Name()) {
 						e = 1.0 / 256
 					}
 					silu := gr / (1 + math.Exp(-gr))
@@ -502,7 +517,7 @@ func TestNormLinearAVX512(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	for _, dt := range []DType{F32, BF16, F16} {
 		for _, sh := range []struct{ M, D int }{{1, 16}, {3, 31}, {5, 64}, {gemmMinRows, 48}, {40, 96}, {gemmMinRows + 1, 33}} {
-			for _, k := range []Kernels{fast, exact, gen} {
+			for _, k := range withAMX(t, fast, exact, gen) {
 				name := fmt.Sprintf("%s/%v/M%d_D%d", k.Name(), dt, sh.M, sh.D)
 				x := offsetVec(r, sh.M*sh.D)
 				norm := offsetVec(r, sh.D)

@@ -18,6 +18,7 @@ type Probe string
 const (
 	ProbeFMA   Probe = "fp32-fma"       // GFLOP/s of independent 512-bit FMAs
 	ProbeBF16  Probe = "bf16-dpbf16"    // GFLOP/s of independent VDPBF16PS (64 FLOP each)
+	ProbeAMX   Probe = "bf16-amx"       // GFLOP/s of independent AMX TDPBF16PS (16·16·32·2 FLOP each)
 	ProbeReadB Probe = "read-bandwidth" // GB/s of streaming 512-bit loads over a buffer
 )
 
@@ -41,10 +42,18 @@ func MeasureComputeClock(p Probe, threads, trials int, d time.Duration, c Clock)
 	if !haveProbes() {
 		return 0, ErrNoProbes
 	}
-	chunk := fmaChunk
-	if p == ProbeBF16 {
+	var chunk func() float64
+	switch p {
+	case ProbeFMA:
+		chunk = fmaChunk
+	case ProbeBF16:
 		chunk = dpChunk
-	} else if p != ProbeFMA {
+	case ProbeAMX:
+		if !hasAMX() {
+			return 0, errors.New("kernels: no AMX-BF16 on this machine (or the OS does not grant the tile state)")
+		}
+		chunk = amxChunk
+	default:
 		return 0, errors.New("kernels: not a compute probe: " + string(p))
 	}
 	// Calibrate: calls per thread for about d (fastest of three calls, so

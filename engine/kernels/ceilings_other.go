@@ -13,3 +13,5 @@ func dpChunk() float64 { panic("kernels: no probes on this architecture") }
 func readSlice(b []byte) float64 { panic("kernels: no probes on this architecture") }
 
 func readSlice8(b []byte) float64 { panic("kernels: no probes on this architecture") }
+
+func amxChunk() float64 { panic("kernels: no probes on this architecture") }

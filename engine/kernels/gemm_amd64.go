@@ -66,6 +66,7 @@ type gemmJob struct {
 	M, N, K int
 	nc      int // weight rows per block (a multiple of gemmPanel)
 	dp      bool
+	amx     bool // dp with TDPBF16PS blocks instead of the micro-kernel
 }
 
 // gemm computes out = x·wᵀ (or silu(x·wᵀ)·(x·upᵀ) when up is not nil) for
@@ -90,6 +91,7 @@ func (a *avx512) gemm(out []float32, x act, M int, w, up *Matrix) {
 	}
 	j.ldw = uintptr(K) * j.esz
 	j.dp = w.DType == BF16 && !a.exact
+	j.amx = j.dp && a.amx
 	// Enough blocks for every worker to take several (the pool hands
 	// chunks to whichever worker is free), at most gemmMaxNC rows each.
 	workers := a.pool.Workers()
@@ -157,6 +159,10 @@ func (j *gemmJob) block(wk int, w *Matrix, wp unsafe.Pointer, n0, n1 int, c unsa
 			} else {
 				j.packTail(w, dst, p, g0, gn)
 			}
+		}
+		if j.amx {
+			j.amxGroup(wk, n0, n1, g0, gn, bp, panelBytes, c, ldc)
+			continue
 		}
 		for k0 := g0; k0 < g0+gn; k0 += gemmKC {
 			kb := min(gemmKC, g0+gn-k0)

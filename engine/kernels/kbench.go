@@ -63,6 +63,7 @@ type Ceilings struct {
 	Threads        int
 	FMA1, FMAAll   float64 // GFLOP/s
 	BF161, BF16All float64 // GFLOP/s
+	AMX1, AMXAll   float64 // GFLOP/s (0 without AMX-BF16)
 	Read1, ReadAll float64 // GB/s
 }
 
@@ -75,14 +76,20 @@ func (c *Ceilings) Measure(ctx context.Context, threads, trials int, stream []by
 		dst *float64
 		f   func() (float64, error)
 	}
-	for _, x := range []m{
+	ms := []m{
 		{&c.FMA1, func() (float64, error) { return MeasureComputeClock(ProbeFMA, 1, trials, d, clk) }},
 		{&c.FMAAll, func() (float64, error) { return MeasureComputeClock(ProbeFMA, threads, trials, d, clk) }},
 		{&c.BF161, func() (float64, error) { return MeasureComputeClock(ProbeBF16, 1, trials, d, clk) }},
 		{&c.BF16All, func() (float64, error) { return MeasureComputeClock(ProbeBF16, threads, trials, d, clk) }},
 		{&c.Read1, func() (float64, error) { return MeasureReadClock(stream, 1, 1, trials, clk) }},
 		{&c.ReadAll, func() (float64, error) { return MeasureReadClock(stream, threads, 1, trials, clk) }},
-	} {
+	}
+	if hasAMX() {
+		ms = append(ms,
+			m{&c.AMX1, func() (float64, error) { return MeasureComputeClock(ProbeAMX, 1, trials, d, clk) }},
+			m{&c.AMXAll, func() (float64, error) { return MeasureComputeClock(ProbeAMX, threads, trials, d, clk) }})
+	}
+	for _, x := range ms {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -100,11 +107,14 @@ func (c *Ceilings) Rows() []BenchResult {
 	row := func(p Probe, th int, v float64) BenchResult {
 		return BenchResult{Name: fmt.Sprintf("ceiling/%s/%dt", p, th), Value: v, Unit: p.Unit(), Ceiling: v, Ratio: 1}
 	}
-	return []BenchResult{
+	rows := []BenchResult{
 		row(ProbeFMA, 1, c.FMA1), row(ProbeFMA, c.Threads, c.FMAAll),
 		row(ProbeBF16, 1, c.BF161), row(ProbeBF16, c.Threads, c.BF16All),
-		row(ProbeReadB, 1, c.Read1), row(ProbeReadB, c.Threads, c.ReadAll),
 	}
+	if c.AMXAll > 0 {
+		rows = append(rows, row(ProbeAMX, 1, c.AMX1), row(ProbeAMX, c.Threads, c.AMXAll))
+	}
+	return append(rows, row(ProbeReadB, 1, c.Read1), row(ProbeReadB, c.Threads, c.ReadAll))
 }
 
 // KernelCase is one kernel benchmark: Run performs one operation of Work
@@ -214,6 +224,8 @@ func KernelCases(streamBytes int) []KernelCase {
 		matCase("gemm-bf16/M128_N2048_K2048", BF16, ProbeFMA, 128, 2048, 2048, "avx512-exact"),
 		matCase("gemm-bf16/M512_N5632_K2048", BF16, ProbeFMA, 512, 5632, 2048, "avx512-exact"),
 		matCase("gemm-bf16/M512_N2048_K5632", BF16, ProbeFMA, 512, 2048, 5632, "avx512-exact"),
+		matCase("gemm-bf16/M512_N5632_K2048", BF16, ProbeAMX, 512, 5632, 2048, "amx-bf16"),
+		matCase("gemm-bf16/M128_N2048_K2048", BF16, ProbeAMX, 128, 2048, 2048, "amx-bf16"),
 		matCase("gemm-bf16/M64_N2048_K5632", BF16, ProbeFMA, 64, 2048, 5632, "avx512-exact"),
 		matCase("gemm-f32/M128_N2048_K2048", F32, ProbeFMA, 128, 2048, 2048, ""),
 		matCase("gemm-f16/M128_N2048_K2048", F16, ProbeFMA, 128, 2048, 2048, ""),
@@ -366,6 +378,8 @@ func (c *Ceilings) ceiling(p Probe) float64 {
 		return c.FMAAll
 	case ProbeBF16:
 		return c.BF16All
+	case ProbeAMX:
+		return c.AMXAll
 	}
 	return c.ReadAll
 }

@@ -1444,6 +1444,21 @@ func gemmF32S(mr int, a *float32, lda uintptr, p *float32, ldp uintptr, kc int, 
 	}
 }
 
+// amxPeakLoop configures the tiles from cfg, runs n iterations of 4 independent TDPBF16PS (16·16·32·2 FLOP each) and releases the tiles.
+//
+//go:noescape
+func amxPeakLoop(cfg *byte, n int)
+
+// amxBlock computes out[32][32] (row stride 128 bytes) = A[32][kc]·P for bf16 activations A (row stride lda bytes) and a packed bf16-pair panel P (kc/2 rows of 32 pairs); kc is a positive multiple of 32.
+//
+//go:noescape
+func amxBlock(cfg *byte, a *uint16, lda uintptr, p *uint16, kc int, out *float32)
+
+// addBlock32 stores (or adds, when add ≠ 0) rows r < rows of the 32-column block t (row stride 128 bytes) into C (row stride ldc bytes), columns masked by mask.
+//
+//go:noescape
+func addBlock32(c *float32, ldc uintptr, t *float32, rows int, mask int, add int)
+
 // cvtF32BF16 rounds n float32 to bf16 (VCVTNEPS2BF16: nearest even, subnormals flushed to zero).
 //
 //go:noescape

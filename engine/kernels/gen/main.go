@@ -113,6 +113,8 @@ func (g *gen) all() {
 		g.dispatcher(k)
 	}
 	g.gemm()
+	g.amx()
+	g.addBlock()
 	g.conversions()
 	g.elementwise()
 	g.attention()

@@ -45,3 +45,30 @@ func TestEVEXEncoding(t *testing.T) {
 		}
 	}
 }
+
+// TestAMXEncoding pins the hand-encoded AMX instructions to the bytes GNU
+// as 2.40 emits for them.
+func TestAMXEncoding(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		got, want []byte
+	}{
+		{"ldtilecfg (%rax)", encLdtilecfg(regAX), []byte{0xc4, 0xe2, 0x78, 0x49, 0x00}},
+		{"ldtilecfg (%rdi)", encLdtilecfg(regDI), []byte{0xc4, 0xe2, 0x78, 0x49, 0x07}},
+		{"tilezero %tmm0", encTilezero(0), []byte{0xc4, 0xe2, 0x7b, 0x49, 0xc0}},
+		{"tilezero %tmm7", encTilezero(7), []byte{0xc4, 0xe2, 0x7b, 0x49, 0xf8}},
+		{"tileloadd (%rsi,%r8,1),%tmm4", encTileload(4, regSI, regR8, 0), []byte{0xc4, 0xa2, 0x7b, 0x4b, 0x24, 0x06}},
+		{"tileloadd (%rdi,%r8,1),%tmm5", encTileload(5, regDI, regR8, 0), []byte{0xc4, 0xa2, 0x7b, 0x4b, 0x2c, 0x07}},
+		{"tileloadd (%rbx,%r9,1),%tmm6", encTileload(6, regBX, regR9, 0), []byte{0xc4, 0xa2, 0x7b, 0x4b, 0x34, 0x0b}},
+		{"tileloadd 0x40(%rbx,%r9,1),%tmm7", encTileload(7, regBX, regR9, 64), []byte{0xc4, 0xa2, 0x7b, 0x4b, 0x7c, 0x0b, 0x40}},
+		{"tilestored %tmm0,(%rdx,%r9,1)", encTilestore(0, regDX, regR9, 0), []byte{0xc4, 0xa2, 0x7a, 0x4b, 0x04, 0x0a}},
+		{"tilestored %tmm3,0x840(%rdx,%r9,1)", encTilestore(3, regDX, regR9, 0x840), []byte{0xc4, 0xa2, 0x7a, 0x4b, 0x9c, 0x0a, 0x40, 0x08, 0x00, 0x00}},
+		{"tdpbf16ps %tmm6,%tmm4,%tmm0", encTdpbf16(0, 4, 6), []byte{0xc4, 0xe2, 0x4a, 0x5c, 0xc4}},
+		{"tdpbf16ps %tmm7,%tmm5,%tmm3", encTdpbf16(3, 5, 7), []byte{0xc4, 0xe2, 0x42, 0x5c, 0xdd}},
+		{"tilerelease", encTilerelease(), []byte{0xc4, 0xe2, 0x78, 0x49, 0xc0}},
+	} {
+		if !bytes.Equal(c.got, c.want) {
+			t.Errorf("%s: % x, want % x", c.name, c.got, c.want)
+		}
+	}
+}
