@@ -29,24 +29,36 @@ func amxChunk() float64 {
 // amxRows is the height of an AMX block (two tiles of 16 rows).
 const amxRows = 32
 
+// amxKC is the k chunk of one amxBlock call: the chunk of a 32-row
+// activation block (16 KiB) stays in L1 while it meets every panel of the
+// weight block, whose chunks (16 KiB each) stream from L2.
+const amxKC = 256
+
 // amxGroup computes the group [g0, g0+gn) of the block's panels with
-// TDPBF16PS: for every 32-row activation block and 32-column panel one
-// amxBlock call over the whole group into the worker's 32×32 scratch,
-// then addBlock32 into C (rows and columns past M and N masked off; the
-// activation buffer holds whole 32-row blocks, see prepare).
+// TDPBF16PS. For every 32-row activation block, the C block of all the
+// block's panels (32 × nc f32, the worker's amxTmp) accumulates in tiles
+// over k chunks of amxKC; then addBlock32 moves it into C (rows and
+// columns past M and N masked off; the activation buffer holds whole
+// 32-row blocks, see prepare).
 func (j *gemmJob) amxGroup(wk, n0, n1, g0, gn int, bp unsafe.Pointer, panelBytes uintptr, c unsafe.Pointer, ldc uintptr) {
-	tmp := &j.a.amxTmp[wk]
+	tmp := j.a.amxTmp[wk][:]
+	ldt := uintptr(j.nc) * 4
 	add := min(g0, 1)
 	for m := 0; m < j.M; m += amxRows {
-		xa := (*uint16)(unsafe.Add(j.xp, uintptr(m)*j.ldx+uintptr(g0)*2))
+		for k0 := 0; k0 < gn; k0 += amxKC {
+			kc := min(amxKC, gn-k0)
+			xa := (*uint16)(unsafe.Add(j.xp, uintptr(m)*j.ldx+uintptr(g0+k0)*2))
+			for p := n0; p < n1; p += gemmPanel {
+				panel := (*uint16)(unsafe.Add(bp, uintptr((p-n0)/gemmPanel)*panelBytes+uintptr(k0)*gemmPanel*2))
+				amxBlock(&j.a.amxCfg[0], xa, j.ldx, panel, kc, &tmp[p-n0], ldt, min(k0, 1))
+			}
+		}
 		for p := n0; p < n1; p += gemmPanel {
-			panel := (*uint16)(unsafe.Add(bp, uintptr((p-n0)/gemmPanel)*panelBytes))
-			amxBlock(&j.a.amxCfg[0], xa, j.ldx, panel, gn, &tmp[0])
 			mask := 1<<32 - 1
 			if j.N-p < gemmPanel {
 				mask = 1<<(j.N-p) - 1
 			}
-			addBlock32((*float32)(unsafe.Add(c, uintptr(m)*ldc+uintptr(p-n0)*4)), ldc, &tmp[0], min(amxRows, j.M-m), mask, add)
+			addBlock32((*float32)(unsafe.Add(c, uintptr(m)*ldc+uintptr(p-n0)*4)), ldc, &tmp[p-n0], ldt, min(amxRows, j.M-m), mask, add)
 		}
 	}
 }

@@ -70,10 +70,10 @@ type avx512 struct {
 	// elements (0: none; benchmarks compare).
 	packPF int
 	// amx: bf16 products with TDPBF16PS ("amx-bf16"); amxCfg is the tile
-	// configuration and amxTmp[w] worker w's 32×32 result block.
+	// configuration and amxTmp[w] worker w's 32-row result block.
 	amx    bool
 	amxCfg [64]byte
-	amxTmp [][amxRows * gemmPanel]float32
+	amxTmp [][amxRows * gemmMaxNC]float32
 }
 
 // resolveAVX512 resolves "avx512" to the exact method (see avx512).
@@ -97,7 +97,7 @@ func newAVX512(workers int, path string) (Kernels, error) {
 	p := NewPool(workers)
 	return &avx512{pool: p, name: path, exact: path == "avx512-exact", scratch: make([][]float32, p.Workers()),
 		packBufs: make([][]float32, p.Workers()), upBufs: make([][]float32, p.Workers()), tileScratch: make([][maxTile]float32, p.Workers()), packMin: gemmMinRows, packKG: gemmKG,
-		amx: amx, amxCfg: amxConfig(), amxTmp: make([][amxRows * gemmPanel]float32, p.Workers())}, nil
+		amx: amx, amxCfg: amxConfig(), amxTmp: make([][amxRows * gemmMaxNC]float32, p.Workers())}, nil
 }
 
 // Name returns "avx512-bf16" or "avx512-exact" (the bf16 matmul method).

@@ -1449,15 +1449,15 @@ func gemmF32S(mr int, a *float32, lda uintptr, p *float32, ldp uintptr, kc int, 
 //go:noescape
 func amxPeakLoop(cfg *byte, n int)
 
-// amxBlock computes out[32][32] (row stride 128 bytes) = A[32][kc]·P for bf16 activations A (row stride lda bytes) and a packed bf16-pair panel P (kc/2 rows of 32 pairs); kc is a positive multiple of 32.
+// amxBlock computes out[32][32] (row stride ldo bytes) = (acc ≠ 0 ? out : 0) + A[32][kc]·P for bf16 activations A (row stride lda bytes) and a packed bf16-pair panel P (kc/2 rows of 32 pairs); kc is a positive multiple of 32.
 //
 //go:noescape
-func amxBlock(cfg *byte, a *uint16, lda uintptr, p *uint16, kc int, out *float32)
+func amxBlock(cfg *byte, a *uint16, lda uintptr, p *uint16, kc int, out *float32, ldo uintptr, acc int)
 
-// addBlock32 stores (or adds, when add ≠ 0) rows r < rows of the 32-column block t (row stride 128 bytes) into C (row stride ldc bytes), columns masked by mask.
+// addBlock32 stores (or adds, when add ≠ 0) rows r < rows of the 32-column block t (row stride ldt bytes) into C (row stride ldc bytes), columns masked by mask.
 //
 //go:noescape
-func addBlock32(c *float32, ldc uintptr, t *float32, rows int, mask int, add int)
+func addBlock32(c *float32, ldc uintptr, t *float32, ldt uintptr, rows int, mask int, add int)
 
 // cvtF32BF16 rounds n float32 to bf16 (VCVTNEPS2BF16: nearest even, subnormals flushed to zero).
 //

@@ -34450,8 +34450,8 @@ amxpk533:
 	BYTE $0xc4; BYTE $0xe2; BYTE $0x78; BYTE $0x49; BYTE $0xc0 // TILERELEASE
 	RET
 
-// func amxBlock(cfg *byte, a *uint16, lda uintptr, p *uint16, kc int, out *float32)
-TEXT ·amxBlock(SB), NOSPLIT, $0-48
+// func amxBlock(cfg *byte, a *uint16, lda uintptr, p *uint16, kc int, out *float32, ldo uintptr, acc int)
+TEXT ·amxBlock(SB), NOSPLIT, $0-64
 	MOVQ cfg+0(FP), AX
 	BYTE $0xc4; BYTE $0xe2; BYTE $0x78; BYTE $0x49; BYTE $0x00 // LDTILECFG (r0)
 	MOVQ a+8(FP), SI
@@ -34461,16 +34461,31 @@ TEXT ·amxBlock(SB), NOSPLIT, $0-48
 	ADDQ SI, DI
 	MOVQ p+24(FP), BX
 	MOVQ kc+32(FP), CX
-	MOVQ $128, R9
+	MOVQ out+40(FP), DX
+	MOVQ ldo+48(FP), R9
+	MOVQ R9, R10
+	SHLQ $4, R10
+	ADDQ DX, R10
+	MOVQ acc+56(FP), R11
+	TESTQ R11, R11
+	JEQ amxz534
+	BYTE $0xc4; BYTE $0xa2; BYTE $0x7b; BYTE $0x4b; BYTE $0x04; BYTE $0x0a // TILELOADD tmm0, [r2 + r9 + 0]
+	BYTE $0xc4; BYTE $0xa2; BYTE $0x7b; BYTE $0x4b; BYTE $0x4c; BYTE $0x0a; BYTE $0x40 // TILELOADD tmm1, [r2 + r9 + 64]
+	BYTE $0xc4; BYTE $0x82; BYTE $0x7b; BYTE $0x4b; BYTE $0x14; BYTE $0x0a // TILELOADD tmm2, [r10 + r9 + 0]
+	BYTE $0xc4; BYTE $0x82; BYTE $0x7b; BYTE $0x4b; BYTE $0x5c; BYTE $0x0a; BYTE $0x40 // TILELOADD tmm3, [r10 + r9 + 64]
+	JMP amxs535
+amxz534:
 	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xc0 // TILEZERO tmm0
 	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xc8 // TILEZERO tmm1
 	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xd0 // TILEZERO tmm2
 	BYTE $0xc4; BYTE $0xe2; BYTE $0x7b; BYTE $0x49; BYTE $0xd8 // TILEZERO tmm3
-amxk534:
+amxs535:
+	MOVQ $128, R11
+amxk536:
 	BYTE $0xc4; BYTE $0xa2; BYTE $0x7b; BYTE $0x4b; BYTE $0x24; BYTE $0x06 // TILELOADD tmm4, [r6 + r8 + 0]
 	BYTE $0xc4; BYTE $0xa2; BYTE $0x7b; BYTE $0x4b; BYTE $0x2c; BYTE $0x07 // TILELOADD tmm5, [r7 + r8 + 0]
-	BYTE $0xc4; BYTE $0xa2; BYTE $0x7b; BYTE $0x4b; BYTE $0x34; BYTE $0x0b // TILELOADD tmm6, [r3 + r9 + 0]
-	BYTE $0xc4; BYTE $0xa2; BYTE $0x7b; BYTE $0x4b; BYTE $0x7c; BYTE $0x0b; BYTE $0x40 // TILELOADD tmm7, [r3 + r9 + 64]
+	BYTE $0xc4; BYTE $0xa2; BYTE $0x7b; BYTE $0x4b; BYTE $0x34; BYTE $0x1b // TILELOADD tmm6, [r3 + r11 + 0]
+	BYTE $0xc4; BYTE $0xa2; BYTE $0x7b; BYTE $0x4b; BYTE $0x7c; BYTE $0x1b; BYTE $0x40 // TILELOADD tmm7, [r3 + r11 + 64]
 	BYTE $0xc4; BYTE $0xe2; BYTE $0x4a; BYTE $0x5c; BYTE $0xc4 // TDPBF16PS tmm0, tmm4, tmm6
 	BYTE $0xc4; BYTE $0xe2; BYTE $0x42; BYTE $0x5c; BYTE $0xcc // TDPBF16PS tmm1, tmm4, tmm7
 	BYTE $0xc4; BYTE $0xe2; BYTE $0x4a; BYTE $0x5c; BYTE $0xd5 // TDPBF16PS tmm2, tmm5, tmm6
@@ -34479,43 +34494,43 @@ amxk534:
 	ADDQ $64, DI
 	ADDQ $2048, BX
 	SUBQ $32, CX
-	JGT amxk534
-	MOVQ out+40(FP), DX
+	JGT amxk536
 	BYTE $0xc4; BYTE $0xa2; BYTE $0x7a; BYTE $0x4b; BYTE $0x04; BYTE $0x0a // TILESTORED [r2 + r9 + 0], tmm0
 	BYTE $0xc4; BYTE $0xa2; BYTE $0x7a; BYTE $0x4b; BYTE $0x4c; BYTE $0x0a; BYTE $0x40 // TILESTORED [r2 + r9 + 64], tmm1
-	BYTE $0xc4; BYTE $0xa2; BYTE $0x7a; BYTE $0x4b; BYTE $0x94; BYTE $0x0a; BYTE $0x00; BYTE $0x08; BYTE $0x00; BYTE $0x00 // TILESTORED [r2 + r9 + 2048], tmm2
-	BYTE $0xc4; BYTE $0xa2; BYTE $0x7a; BYTE $0x4b; BYTE $0x9c; BYTE $0x0a; BYTE $0x40; BYTE $0x08; BYTE $0x00; BYTE $0x00 // TILESTORED [r2 + r9 + 2112], tmm3
+	BYTE $0xc4; BYTE $0x82; BYTE $0x7a; BYTE $0x4b; BYTE $0x14; BYTE $0x0a // TILESTORED [r10 + r9 + 0], tmm2
+	BYTE $0xc4; BYTE $0x82; BYTE $0x7a; BYTE $0x4b; BYTE $0x5c; BYTE $0x0a; BYTE $0x40 // TILESTORED [r10 + r9 + 64], tmm3
 	BYTE $0xc4; BYTE $0xe2; BYTE $0x78; BYTE $0x49; BYTE $0xc0 // TILERELEASE
 	RET
 
-// func addBlock32(c *float32, ldc uintptr, t *float32, rows int, mask int, add int)
-TEXT ·addBlock32(SB), NOSPLIT, $0-48
+// func addBlock32(c *float32, ldc uintptr, t *float32, ldt uintptr, rows int, mask int, add int)
+TEXT ·addBlock32(SB), NOSPLIT, $0-56
 	MOVQ c+0(FP), DI
 	MOVQ ldc+8(FP), DX
 	MOVQ t+16(FP), SI
-	MOVQ rows+24(FP), CX
-	MOVQ mask+32(FP), R11
+	MOVQ ldt+24(FP), R8
+	MOVQ rows+32(FP), CX
+	MOVQ mask+40(FP), R11
 	KMOVD R11, K1
 	SHRQ $16, R11
 	KMOVD R11, K2
-	MOVQ add+40(FP), R12
+	MOVQ add+48(FP), R12
 	TESTQ CX, CX
-	JLE abd537
-ab535:
+	JLE abd539
+ab537:
 	VMOVUPS (SI), Z0
 	VMOVUPS 64(SI), Z1
 	TESTQ R12, R12
-	JEQ abs536
+	JEQ abs538
 	VADDPS (DI), Z0, K1, Z0
 	VADDPS 64(DI), Z1, K2, Z1
-abs536:
+abs538:
 	VMOVUPS Z0, K1, (DI)
 	VMOVUPS Z1, K2, 64(DI)
-	ADDQ $128, SI
+	ADDQ R8, SI
 	ADDQ DX, DI
 	DECQ CX
-	JGT ab535
-abd537:
+	JGT ab537
+abd539:
 	VZEROUPPER
 	RET
 
@@ -34555,8 +34570,8 @@ TEXT ·cvtBF16F32(SB), NOSPLIT, $0-24
 	MOVQ src+8(FP), SI
 	MOVQ n+16(FP), CX
 	CMPQ CX, $16
-	JLT cvt539
-cvl538:
+	JLT cvt541
+cvl540:
 	VMOVDQU16 (SI), Y0
 	VPMOVZXWD Y0, Z0
 	VPSLLD $16, Z0, Z0
@@ -34565,10 +34580,10 @@ cvl538:
 	ADDQ $64, DI
 	SUBQ $16, CX
 	CMPQ CX, $16
-	JGE cvl538
-cvt539:
+	JGE cvl540
+cvt541:
 	TESTQ CX, CX
-	JEQ cvd540
+	JEQ cvd542
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
@@ -34577,7 +34592,7 @@ cvt539:
 	VPMOVZXWD Y0, Z0
 	VPSLLD $16, Z0, Z0
 	VMOVUPS Z0, K1, (DI)
-cvd540:
+cvd542:
 	VZEROUPPER
 	RET
 
@@ -34587,8 +34602,8 @@ TEXT ·cvtF16F32(SB), NOSPLIT, $0-24
 	MOVQ src+8(FP), SI
 	MOVQ n+16(FP), CX
 	CMPQ CX, $16
-	JLT cvt542
-cvl541:
+	JLT cvt544
+cvl543:
 	VMOVDQU16 (SI), Y0
 	VCVTPH2PS Y0, Z0
 	VMOVUPS Z0, (DI)
@@ -34596,10 +34611,10 @@ cvl541:
 	ADDQ $64, DI
 	SUBQ $16, CX
 	CMPQ CX, $16
-	JGE cvl541
-cvt542:
+	JGE cvl543
+cvt544:
 	TESTQ CX, CX
-	JEQ cvd543
+	JEQ cvd545
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
@@ -34607,7 +34622,7 @@ cvt542:
 	VMOVDQU16.Z (SI), K1, Y0
 	VCVTPH2PS Y0, Z0
 	VMOVUPS Z0, K1, (DI)
-cvd543:
+cvd545:
 	VZEROUPPER
 	RET
 
@@ -34630,24 +34645,24 @@ sstwo:
 	JGE sstwo
 ssone:
 	CMPQ CX, $16
-	JLT et545
-el544:
+	JLT et547
+el546:
 	VMOVUPS (SI), Z0
 	VFMADD231PS Z0, Z0, Z2
 	ADDQ $64, SI
 	SUBQ $16, CX
 	CMPQ CX, $16
-	JGE el544
-et545:
+	JGE el546
+et547:
 	TESTQ CX, CX
-	JEQ ed546
+	JEQ ed548
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
 	KMOVD AX, K1
 	VMOVUPS.Z (SI), K1, Z0
 	VFMADD231PS Z0, Z0, Z2
-ed546:
+ed548:
 	VADDPS Z3, Z2, Z2
 	VEXTRACTF32X8 $1, Z2, Y0
 	VADDPS Y0, Y2, Y2
@@ -34669,8 +34684,8 @@ TEXT ·scaleMul(SB), NOSPLIT, $0-36
 	MOVQ n+24(FP), CX
 	VBROADCASTSS s+32(FP), Z3
 	CMPQ CX, $16
-	JLT et548
-el547:
+	JLT et550
+el549:
 	VMOVUPS (SI), Z0
 	VMOVUPS (DX), Z1
 	VMULPS Z3, Z0, Z0
@@ -34681,10 +34696,10 @@ el547:
 	ADDQ $64, DX
 	SUBQ $16, CX
 	CMPQ CX, $16
-	JGE el547
-et548:
+	JGE el549
+et550:
 	TESTQ CX, CX
-	JEQ ed549
+	JEQ ed551
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
@@ -34694,7 +34709,7 @@ et548:
 	VMULPS Z3, Z0, Z0
 	VMULPS Z1, Z0, Z0
 	VMOVUPS Z0, K1, (DI)
-ed549:
+ed551:
 	VZEROUPPER
 	RET
 
@@ -34706,8 +34721,8 @@ TEXT ·scaleMulBF16(SB), NOSPLIT, $0-36
 	MOVQ n+24(FP), CX
 	VBROADCASTSS s+32(FP), Z3
 	CMPQ CX, $16
-	JLT smbt551
-smb550:
+	JLT smbt553
+smb552:
 	VMOVUPS (SI), Z0
 	VMOVUPS (DX), Z1
 	VMULPS Z3, Z0, Z0
@@ -34719,10 +34734,10 @@ smb550:
 	ADDQ $32, DI
 	SUBQ $16, CX
 	CMPQ CX, $16
-	JGE smb550
-smbt551:
+	JGE smb552
+smbt553:
 	TESTQ CX, CX
-	JEQ smbd552
+	JEQ smbd554
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
@@ -34733,7 +34748,7 @@ smbt551:
 	VMULPS Z1, Z0, Z0
 	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xd0 // VCVTNEPS2BF16 ymm2, zmm0
 	VMOVDQU16 Y2, K1, (DI)
-smbd552:
+smbd554:
 	VZEROUPPER
 	RET
 
@@ -34743,18 +34758,18 @@ TEXT ·scaleF32(SB), NOSPLIT, $0-20
 	MOVQ n+8(FP), CX
 	VBROADCASTSS s+16(FP), Z3
 	CMPQ CX, $16
-	JLT et554
-el553:
+	JLT et556
+el555:
 	VMOVUPS (SI), Z0
 	VMULPS Z3, Z0, Z0
 	VMOVUPS Z0, (SI)
 	ADDQ $64, SI
 	SUBQ $16, CX
 	CMPQ CX, $16
-	JGE el553
-et554:
+	JGE el555
+et556:
 	TESTQ CX, CX
-	JEQ ed555
+	JEQ ed557
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
@@ -34762,7 +34777,7 @@ et554:
 	VMOVUPS.Z (SI), K1, Z0
 	VMULPS Z3, Z0, Z0
 	VMOVUPS Z0, K1, (SI)
-ed555:
+ed557:
 	VZEROUPPER
 	RET
 
@@ -34772,8 +34787,8 @@ TEXT ·addF32(SB), NOSPLIT, $0-24
 	MOVQ src+8(FP), SI
 	MOVQ n+16(FP), CX
 	CMPQ CX, $16
-	JLT et557
-el556:
+	JLT et559
+el558:
 	VMOVUPS (DI), Z0
 	VMOVUPS (SI), Z1
 	VADDPS Z1, Z0, Z0
@@ -34782,10 +34797,10 @@ el556:
 	ADDQ $64, SI
 	SUBQ $16, CX
 	CMPQ CX, $16
-	JGE el556
-et557:
+	JGE el558
+et559:
 	TESTQ CX, CX
-	JEQ ed558
+	JEQ ed560
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
@@ -34794,7 +34809,7 @@ et557:
 	VMOVUPS.Z (SI), K1, Z1
 	VADDPS Z1, Z0, Z0
 	VMOVUPS Z0, K1, (DI)
-ed558:
+ed560:
 	VZEROUPPER
 	RET
 
@@ -34805,17 +34820,17 @@ TEXT ·maxF32(SB), NOSPLIT, $0-20
 	MOVL $0xff800000, AX
 	VPBROADCASTD AX, Z2
 	CMPQ CX, $16
-	JLT et560
-el559:
+	JLT et562
+el561:
 	VMOVUPS (SI), Z0
 	VMAXPS Z0, Z2, Z2
 	ADDQ $64, SI
 	SUBQ $16, CX
 	CMPQ CX, $16
-	JGE el559
-et560:
+	JGE el561
+et562:
 	TESTQ CX, CX
-	JEQ ed561
+	JEQ ed563
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
@@ -34823,7 +34838,7 @@ et560:
 	VMOVUPS Z2, Z0
 	VMOVUPS (SI), K1, Z0
 	VMAXPS Z0, Z2, Z2
-ed561:
+ed563:
 	VEXTRACTF32X8 $1, Z2, Y0
 	VMAXPS Y0, Y2, Y2
 	VEXTRACTF32X4 $1, Y2, X0
@@ -34869,8 +34884,8 @@ TEXT ·expSubSum(SB), NOSPLIT, $0-28
 	VPBROADCASTD AX, Z31
 	VXORPS Z6, Z6, Z6
 	CMPQ CX, $16
-	JLT et563
-el562:
+	JLT et565
+el564:
 	VMOVUPS (SI), Z0
 	VSUBPS Z5, Z0, Z0
 	VMAXPS Z19, Z0, Z2
@@ -34893,10 +34908,10 @@ el562:
 	ADDQ $64, SI
 	SUBQ $16, CX
 	CMPQ CX, $16
-	JGE el562
-et563:
+	JGE el564
+et565:
 	TESTQ CX, CX
-	JEQ ed564
+	JEQ ed566
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
@@ -34920,7 +34935,7 @@ et563:
 	VSCALEFPS Z3, Z1, Z1
 	VADDPS Z1, Z6, K1, Z6
 	VMOVUPS Z1, K1, (SI)
-ed564:
+ed566:
 	VEXTRACTF32X8 $1, Z6, Y0
 	VADDPS Y0, Y6, Y6
 	VEXTRACTF32X4 $1, Y6, X0
@@ -34970,8 +34985,8 @@ TEXT ·siluMul(SB), NOSPLIT, $0-32
 	MOVL $0x40000000, AX // two = 2
 	VPBROADCASTD AX, Z17
 	CMPQ CX, $16
-	JLT et566
-el565:
+	JLT et568
+el567:
 	VMOVUPS (SI), Z0
 	VMOVUPS (DX), Z4
 	VXORPS Z31, Z0, Z1
@@ -35004,10 +35019,10 @@ el565:
 	ADDQ $64, DX
 	SUBQ $16, CX
 	CMPQ CX, $16
-	JGE el565
-et566:
+	JGE el567
+et568:
 	TESTQ CX, CX
-	JEQ ed567
+	JEQ ed569
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
@@ -35039,7 +35054,7 @@ et566:
 	VMULPS Z2, Z0, Z0
 	VMULPS Z4, Z0, Z0
 	VMOVUPS Z0, K1, (DI)
-ed567:
+ed569:
 	VZEROUPPER
 	RET
 
@@ -35226,9 +35241,9 @@ TEXT ·attnWeightedSum(SB), NOSPLIT, $0-48
 	MOVQ hd+40(FP), R12
 	MOVQ R8, R11
 	SHLQ $3, R11
-awwide568:
+awwide570:
 	CMPQ R12, $128
-	JLT awwe570
+	JLT awwe572
 	MOVQ p+8(FP), DX
 	MOVQ t+32(FP), BX
 	MOVQ R10, SI
@@ -35241,8 +35256,8 @@ awwide568:
 	VXORPS Z14, Z14, Z14
 	VXORPS Z15, Z15, Z15
 	TESTQ BX, BX
-	JEQ awwide568st
-awwl569:
+	JEQ awwide570st
+awwl571:
 	VBROADCASTSS (DX), Z0
 	PREFETCHT0 0(SI)(R11*1)
 	PREFETCHT0 64(SI)(R11*1)
@@ -35263,8 +35278,8 @@ awwl569:
 	ADDQ $4, DX
 	ADDQ R8, SI
 	DECQ BX
-	JNZ awwl569
-awwide568st:
+	JNZ awwl571
+awwide570st:
 	VMOVUPS Z8, 0(DI)
 	VMOVUPS Z9, 64(DI)
 	VMOVUPS Z10, 128(DI)
@@ -35276,11 +35291,11 @@ awwide568st:
 	ADDQ $512, DI
 	ADDQ $512, R10
 	SUBQ $128, R12
-	JMP awwide568
-awwe570:
-awwide571:
+	JMP awwide570
+awwe572:
+awwide573:
 	CMPQ R12, $64
-	JLT awwe573
+	JLT awwe575
 	MOVQ p+8(FP), DX
 	MOVQ t+32(FP), BX
 	MOVQ R10, SI
@@ -35289,8 +35304,8 @@ awwide571:
 	VXORPS Z10, Z10, Z10
 	VXORPS Z11, Z11, Z11
 	TESTQ BX, BX
-	JEQ awwide571st
-awwl572:
+	JEQ awwide573st
+awwl574:
 	VBROADCASTSS (DX), Z0
 	PREFETCHT0 0(SI)(R11*1)
 	PREFETCHT0 64(SI)(R11*1)
@@ -35303,8 +35318,8 @@ awwl572:
 	ADDQ $4, DX
 	ADDQ R8, SI
 	DECQ BX
-	JNZ awwl572
-awwide571st:
+	JNZ awwl574
+awwide573st:
 	VMOVUPS Z8, 0(DI)
 	VMOVUPS Z9, 64(DI)
 	VMOVUPS Z10, 128(DI)
@@ -35312,8 +35327,8 @@ awwide571st:
 	ADDQ $256, DI
 	ADDQ $256, R10
 	SUBQ $64, R12
-	JMP awwide571
-awwe573:
+	JMP awwide573
+awwe575:
 awblk:
 	TESTQ R12, R12
 	JLE awdone
@@ -35393,8 +35408,8 @@ ropehead:
 	MOVQ R9, R10
 	MOVQ R13, CX
 	CMPQ CX, $16
-	JLT et575
-el574:
+	JLT et577
+el576:
 	VMOVUPS (SI), Z0
 	VMOVUPS (SI)(R11*1), Z1
 	VMOVUPS (DX), Z2
@@ -35410,10 +35425,10 @@ el574:
 	ADDQ $64, R10
 	SUBQ $16, CX
 	CMPQ CX, $16
-	JGE el574
-et575:
+	JGE el576
+et577:
 	TESTQ CX, CX
-	JEQ ed576
+	JEQ ed578
 	MOVL $1, AX
 	SHLL CX, AX
 	DECL AX
@@ -35428,7 +35443,7 @@ et575:
 	VFMADD231PS Z3, Z0, Z5
 	VMOVUPS Z4, K1, (SI)
 	VMOVUPS Z5, K1, (SI)(R11*1)
-ed576:
+ed578:
 	LEAQ (DI)(R12*4), DI
 	DECQ BX
 	JNZ ropehead

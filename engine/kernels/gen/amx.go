@@ -16,8 +16,10 @@ const (
 	regBX = 3
 	regSI = 6
 	regDI = 7
-	regR8 = 8
-	regR9 = 9
+	regR8  = 8
+	regR9  = 9
+	regR10 = 10
+	regR11 = 11
 )
 
 // vex3 returns the three-byte VEX prefix for map 0F38, W0, L0, with the
@@ -105,8 +107,8 @@ func (g *gen) amx() {
 	// 32×32 block: C tiles tmm0 (rows 0–15, columns 0–15), tmm1 (rows
 	// 0–15, columns 16–31), tmm2 and tmm3 (rows 16–31); A tiles tmm4/5,
 	// B tiles tmm6/7.
-	g.fn("amxBlock", "(cfg *byte, a *uint16, lda uintptr, p *uint16, kc int, out *float32)",
-		"amxBlock computes out[32][32] (row stride 128 bytes) = A[32][kc]·P for bf16 activations A (row stride lda bytes) and a packed bf16-pair panel P (kc/2 rows of 32 pairs); kc is a positive multiple of 32.", 48)
+	g.fn("amxBlock", "(cfg *byte, a *uint16, lda uintptr, p *uint16, kc int, out *float32, ldo uintptr, acc int)",
+		"amxBlock computes out[32][32] (row stride ldo bytes) = (acc ≠ 0 ? out : 0) + A[32][kc]·P for bf16 activations A (row stride lda bytes) and a packed bf16-pair panel P (kc/2 rows of 32 pairs); kc is a positive multiple of 32.", 64)
 	g.i("MOVQ cfg+0(FP), AX")
 	g.ldtilecfg(regAX)
 	g.i("MOVQ a+8(FP), SI")
@@ -116,16 +118,31 @@ func (g *gen) amx() {
 	g.i("ADDQ SI, DI") // rows 16–31
 	g.i("MOVQ p+24(FP), BX")
 	g.i("MOVQ kc+32(FP), CX")
-	g.i("MOVQ $128, R9")
+	g.i("MOVQ out+40(FP), DX")
+	g.i("MOVQ ldo+48(FP), R9")
+	g.i("MOVQ R9, R10")
+	g.i("SHLQ $4, R10")
+	g.i("ADDQ DX, R10") // C rows 16–31
+	zero, start, loop := g.fresh("amxz"), g.fresh("amxs"), g.fresh("amxk")
+	g.i("MOVQ acc+56(FP), R11")
+	g.i("TESTQ R11, R11")
+	g.i("JEQ %s", zero)
+	g.tileload(0, regDX, regR9, 0)
+	g.tileload(1, regDX, regR9, 64)
+	g.tileload(2, regR10, regR9, 0)
+	g.tileload(3, regR10, regR9, 64)
+	g.i("JMP %s", start)
+	g.lbl(zero)
 	for t := 0; t < 4; t++ {
 		g.tilezero(t)
 	}
-	loop = g.fresh("amxk")
+	g.lbl(start)
+	g.i("MOVQ $128, R11") // panel row stride
 	g.lbl(loop)
 	g.tileload(4, regSI, regR8, 0)
 	g.tileload(5, regDI, regR8, 0)
-	g.tileload(6, regBX, regR9, 0)
-	g.tileload(7, regBX, regR9, 64)
+	g.tileload(6, regBX, regR11, 0)
+	g.tileload(7, regBX, regR11, 64)
 	g.tdpbf16(0, 4, 6)
 	g.tdpbf16(1, 4, 7)
 	g.tdpbf16(2, 5, 6)
@@ -135,11 +152,10 @@ func (g *gen) amx() {
 	g.i("ADDQ $2048, BX")
 	g.i("SUBQ $32, CX")
 	g.i("JGT %s", loop)
-	g.i("MOVQ out+40(FP), DX")
 	g.tilestore(0, regDX, regR9, 0)
 	g.tilestore(1, regDX, regR9, 64)
-	g.tilestore(2, regDX, regR9, 2048)
-	g.tilestore(3, regDX, regR9, 2048+64)
+	g.tilestore(2, regR10, regR9, 0)
+	g.tilestore(3, regR10, regR9, 64)
 	g.tilerelease()
 	g.i("RET")
 }
@@ -148,17 +164,18 @@ func (g *gen) amx() {
 // stride 128 bytes) go to C (row stride ldc bytes), added to C when add
 // is not zero, columns masked by mask.
 func (g *gen) addBlock() {
-	g.fn("addBlock32", "(c *float32, ldc uintptr, t *float32, rows int, mask int, add int)",
-		"addBlock32 stores (or adds, when add ≠ 0) rows r < rows of the 32-column block t (row stride 128 bytes) into C (row stride ldc bytes), columns masked by mask.", 48)
+	g.fn("addBlock32", "(c *float32, ldc uintptr, t *float32, ldt uintptr, rows int, mask int, add int)",
+		"addBlock32 stores (or adds, when add ≠ 0) rows r < rows of the 32-column block t (row stride ldt bytes) into C (row stride ldc bytes), columns masked by mask.", 56)
 	g.i("MOVQ c+0(FP), DI")
 	g.i("MOVQ ldc+8(FP), DX")
 	g.i("MOVQ t+16(FP), SI")
-	g.i("MOVQ rows+24(FP), CX")
-	g.i("MOVQ mask+32(FP), R11")
+	g.i("MOVQ ldt+24(FP), R8")
+	g.i("MOVQ rows+32(FP), CX")
+	g.i("MOVQ mask+40(FP), R11")
 	g.i("KMOVD R11, K1")
 	g.i("SHRQ $16, R11")
 	g.i("KMOVD R11, K2")
-	g.i("MOVQ add+40(FP), R12")
+	g.i("MOVQ add+48(FP), R12")
 	loop, store, done := g.fresh("ab"), g.fresh("abs"), g.fresh("abd")
 	g.i("TESTQ CX, CX")
 	g.i("JLE %s", done)
@@ -172,7 +189,7 @@ func (g *gen) addBlock() {
 	g.lbl(store)
 	g.i("VMOVUPS Z0, K1, (DI)")
 	g.i("VMOVUPS Z1, K2, 64(DI)")
-	g.i("ADDQ $128, SI")
+	g.i("ADDQ R8, SI")
 	g.i("ADDQ DX, DI")
 	g.i("DECQ CX")
 	g.i("JGT %s", loop)
