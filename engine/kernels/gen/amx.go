@@ -10,12 +10,12 @@ import "fmt"
 
 // Register numbers of the general-purpose registers used in addresses.
 const (
-	regAX = 0
-	regCX = 1
-	regDX = 2
-	regBX = 3
-	regSI = 6
-	regDI = 7
+	regAX  = 0
+	regCX  = 1
+	regDX  = 2
+	regBX  = 3
+	regSI  = 6
+	regDI  = 7
 	regR8  = 8
 	regR9  = 9
 	regR10 = 10
