@@ -31,10 +31,13 @@ type GenerateOptions struct {
 }
 
 // reserveTokens bounds how many generated tokens Generate reserves KV
-// cache room for before the first decode step. For Ouro-1.4B (float32 KV,
-// 96 slots) 1,024 tokens are ~1.5 GB per request; several concurrent
-// requests with a generous max_gen_toks must not claim tens of gigabytes,
-// so longer outputs grow the cache by appending past this point.
+// cache room for before the first decode step where the room would live
+// on the Go heap (no lazily committed memory, see kvMem). For Ouro-1.4B
+// (float32 KV, 96 slots) 1,024 tokens are ~1.5 GB per request; several
+// concurrent requests with a generous max_gen_toks must not claim tens of
+// gigabytes, so longer outputs grow the cache by appending past this
+// point. With lazily committed memory (kvMem) Generate reserves the whole
+// generation: unwritten room costs address space only.
 const reserveTokens = 1024
 
 // Generation is the result of Generate.
@@ -85,10 +88,11 @@ func (m *Model) Generate(ctx context.Context, prompt []int, o GenerateOptions) (
 		return nil, fmt.Errorf("engine: MaxTokens must be positive when the config has no max_position_embeddings")
 	}
 	// The cache never holds more than the prompt and the generated tokens:
-	// reserve it up front so decode steps do not reallocate it (at most
-	// reserveTokens ahead: a generous bound that usually stops early must
-	// not claim gigabytes; past it the cache grows by appending).
-	seq.Reserve(len(prompt) + min(maxNew, reserveTokens))
+	// reserve it up front so decode steps do not reallocate it (on the Go
+	// heap at most reserveTokens ahead: a generous bound that usually
+	// stops early must not claim gigabytes; past it the cache grows by
+	// appending).
+	seq.reserve(len(prompt)+maxNew, len(prompt)+min(maxNew, reserveTokens))
 	rng := rand.New(rand.NewPCG(uint64(o.Seed), 0x6f75726f6576616c))
 	g := &Generation{StopToken: -1, FinishReason: "length"}
 	logits := make([]float32, m.vocab)

@@ -75,11 +75,16 @@ func (c *prefixCache) put(R int, ids []int, seq *Sequence) {
 	}
 }
 
-// kvBytes returns the memory held by the sequence's KV cache.
+// kvBytes returns the memory held by the sequence's KV cache: the whole
+// capacity of heap slots, the written part of lazily committed ones.
 func (s *Sequence) kvBytes() int64 {
 	var n int64
 	for _, sl := range s.slots {
-		n += int64(cap(sl.k)+cap(sl.v)) * 4
+		if sl.mem != nil {
+			n += int64(len(sl.k)+len(sl.v)) * 4
+		} else {
+			n += int64(cap(sl.k)+cap(sl.v)) * 4
+		}
 	}
 	return n
 }
@@ -90,7 +95,7 @@ func (s *Sequence) kvBytes() int64 {
 func (s *Sequence) fork() *Sequence {
 	c := &Sequence{m: s.m, R: s.R, n: s.n, slots: make([]kvSlot, len(s.slots))}
 	for i, sl := range s.slots {
-		c.slots[i] = kvSlot{k: sl.k[:len(sl.k):len(sl.k)], v: sl.v[:len(sl.v):len(sl.v)]}
+		c.slots[i] = kvSlot{k: sl.k[:len(sl.k):len(sl.k)], v: sl.v[:len(sl.v):len(sl.v)], mem: sl.mem}
 	}
 	return c
 }

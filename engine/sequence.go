@@ -7,8 +7,13 @@ import (
 )
 
 // kvSlot is the K/V cache of one (recurrent step, layer) pair: rows of
-// kv_heads·head_dim values per position.
-type kvSlot struct{ k, v []float32 }
+// kv_heads·head_dim values per position. mem, when set, owns the memory k
+// and v were reserved in (see kvMem); appends past their capacity move
+// them to the Go heap.
+type kvSlot struct {
+	k, v []float32
+	mem  *kvMem
+}
 
 // Sequence is one token sequence being computed with a KV cache. It runs R
 // recurrent steps per token (R = 1 for dense models) and keeps R·L cache
@@ -40,18 +45,22 @@ func (m *Model) NewSequence(R int) (*Sequence, error) {
 
 // Reserve makes room in the KV cache for positions positions in all (with
 // what is already cached), so that Forward appends up to that length
-// without reallocating: steady-state decode then allocates nothing. It is
-// a capacity hint only; Forward still grows the cache past it.
-func (s *Sequence) Reserve(positions int) {
+// without reallocating: steady-state decode then allocates nothing, and
+// the cache never holds a second, outgrown copy of itself. Where the OS
+// commits pages lazily (Unix), the room costs address space only until
+// positions are written, so resident memory stays the cache actually
+// filled (kvMem). It is a capacity hint only; Forward still grows the
+// cache past it.
+func (s *Sequence) Reserve(positions int) { s.reserve(positions, positions) }
+
+// reserve is Reserve with a separate bound for room on the Go heap, used
+// where lazily committed memory is unavailable.
+func (s *Sequence) reserve(positions, heapPositions int) {
 	D := s.m.ck.Config.NumKeyValueHeads * s.m.ck.Config.HeadDim
 	n := positions * D
 	for i := range s.slots {
-		sl := &s.slots[i]
-		if cap(sl.k) < n {
-			sl.k = append(make([]float32, 0, n), sl.k...)
-		}
-		if cap(sl.v) < n {
-			sl.v = append(make([]float32, 0, n), sl.v...)
+		if sl := &s.slots[i]; cap(sl.k) < n || cap(sl.v) < n {
+			*sl = newKVSlot(*sl, n, heapPositions*D)
 		}
 	}
 }

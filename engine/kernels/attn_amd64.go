@@ -54,7 +54,7 @@ func (j *attnJob) runBlocked(wk, lo, hi int) {
 			jn := min(gemmPanel, nmax-j0)
 			kp := j.k[j0*kvs+kh*hd:]
 			if jn == gemmPanel {
-				packPF32(&panel[0], unsafe.Pointer(&kp[0]), uintptr(kvs)*4, hd, 0)
+				packPF32(&panel[0], unsafe.Pointer(&kp[0]), uintptr(kvs)*4, hd)
 			} else {
 				clear(panel)
 				for r := range jn {

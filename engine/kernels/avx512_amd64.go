@@ -60,15 +60,13 @@ type avx512 struct {
 	packBufs, upBufs [][]float32
 	// tileScratch[w] is worker w's up tile for MatMulSwiGLU.
 	tileScratch [][maxTile]float32
-	// packMin is the smallest M that takes the packed GEMM (gemmMinRows;
-	// benchmarks move it to compare both methods on one shape).
+	// packMin, when positive, overrides the smallest M that takes the
+	// packed GEMM (gemmMinRows…; benchmarks move it to compare both
+	// methods on one shape).
 	packMin int
 	// packKG is the k columns packed per visit of a weight-row block
 	// (gemmKG; a field for the same reason).
 	packKG int
-	// packPF is the prefetch distance of the pack kernels in weight
-	// elements (0: none; benchmarks compare).
-	packPF int
 	// amx: bf16 products with TDPBF16PS ("amx-bf16"); amxCfg is the tile
 	// configuration and amxTmp[w] worker w's 32-row result block.
 	amx    bool
@@ -96,7 +94,7 @@ func newAVX512(workers int, path string) (Kernels, error) {
 	}
 	p := NewPool(workers)
 	return &avx512{pool: p, name: path, exact: path == "avx512-exact", scratch: make([][]float32, p.Workers()),
-		packBufs: make([][]float32, p.Workers()), upBufs: make([][]float32, p.Workers()), tileScratch: make([][maxTile]float32, p.Workers()), packMin: gemmMinRows, packKG: gemmKG,
+		packBufs: make([][]float32, p.Workers()), upBufs: make([][]float32, p.Workers()), tileScratch: make([][maxTile]float32, p.Workers()), packKG: gemmKG,
 		amx: amx, amxCfg: amxConfig(), amxTmp: make([][amxRows * gemmMaxNC]float32, p.Workers())}, nil
 }
 

@@ -19,10 +19,11 @@ func FuzzMatMulAVX512(f *testing.F) {
 	}
 	fast, exact, _ := avxPaths(f)
 	amx := withAMX(f)
+	packed := packedPaths(f)
 	f.Fuzz(func(t *testing.T, seed uint64, m, n, k uint16, sel uint8) {
 		M, N, K := int(m%130)+1, int(n%70)+1, int(k%5000)+1
-		if sel&16 != 0 { // shapes the packed GEMM takes: M ≥ 16, K a multiple of 32
-			M, K = max(M, gemmMinRows), (K+31)/32*32
+		if sel&16 != 0 { // shapes the packed GEMM takes: K a multiple of 32
+			K = (K + 31) / 32 * 32
 		}
 		if M*N*K > 4<<20 {
 			K = (4 << 20) / (M * N)
@@ -36,10 +37,12 @@ func FuzzMatMulAVX512(f *testing.F) {
 		dt := []DType{F32, BF16, F16}[int(sel)%3]
 		kern := fast
 		switch {
-		case sel&4 != 0:
-			kern = exact
 		case sel&32 != 0 && len(amx) > 0: // amx-bf16 where available
 			kern = amx[0]
+		case sel&16 != 0: // the packed GEMM from M = 1 on
+			kern = packed[int(sel>>2)&1]
+		case sel&4 != 0:
+			kern = exact
 		}
 		r := rand.New(rand.NewPCG(seed, uint64(sel)))
 		w := offsetMatrix(r, dt, N, K)

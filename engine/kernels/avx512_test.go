@@ -28,6 +28,24 @@ func avxPaths(t testing.TB) (fast, exact, gen Kernels) {
 	return fast, exact, gen
 }
 
+// packedPaths opens avx512-bf16 and avx512-exact with the packed GEMM
+// taken from M = 1 on (whenever K allows), so tests reach every
+// micro-tile height and tail of it on small shapes.
+func packedPaths(t testing.TB) []Kernels {
+	t.Helper()
+	var ks []Kernels
+	for _, p := range []string{"avx512-bf16", "avx512-exact"} {
+		k, err := Open(p, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k.(*avx512).packMin = 1
+		t.Cleanup(k.Close)
+		ks = append(ks, k)
+	}
+	return ks
+}
+
 // withAMX returns ks plus the amx-bf16 path when this machine has it.
 func withAMX(t testing.TB, ks ...Kernels) []Kernels {
 	t.Helper()
@@ -96,7 +114,7 @@ var testSizes = []int{1, 7, 15, 16, 17, 31, 33, 127}
 // and the exact result within 2⁻⁸·S.
 func TestMatMulAVX512(t *testing.T) {
 	fast, exact, gen := avxPaths(t)
-	paths := withAMX(t, fast, exact)
+	paths := withAMX(t, append([]Kernels{fast, exact}, packedPaths(t)...)...)
 	r := rand.New(rand.NewPCG(3, 4))
 	type shape struct{ M, N, K int }
 	var shapes []shape
@@ -109,10 +127,11 @@ func TestMatMulAVX512(t *testing.T) {
 		shapes = append(shapes, shape{1, 33, k}, shape{7, 8, k})
 	}
 	shapes = append(shapes, shape{1, 9, 4097}, shape{9, 5, 4097}, shape{97, 65, 96}, shape{200, 8, 32})
-	// Packed GEMM (M ≥ gemmMinRows, K a multiple of 16 or 32): every
-	// micro-tile height, panel tails, several k blocks (gemmKC), more rows
-	// than one activation block (gemmMC), and the K%32 ≠ 0 shapes that
-	// the bf16-pair layout leaves to the tiles.
+	// Packed GEMM (forced from M = 1 by packedPaths, and on its own from
+	// gemmMinRows; K a multiple of 16 or 32): every micro-tile height,
+	// panel tails, several k blocks (gemmKC) and pack groups (gemmKG),
+	// more rows than one activation block (gemmMC), and the K%32 ≠ 0
+	// shapes that the bf16-pair layout leaves to the tiles.
 	shapes = append(shapes, shape{gemmMinRows, 33, 16}, shape{17, 1, 32}, shape{25, 64, 48}, shape{gemmMC + 1, 33, gemmKC + 16},
 		shape{40, 300, 2*gemmKC + 16}, shape{16, 32, 4096}, shape{gemmMC + 13, 257, 64}, shape{35, 96, 544},
 		shape{gemmMC + 1, 65, gemmKG + 48})
@@ -388,7 +407,7 @@ func TestAVX512NoAllocs(t *testing.T) {
 	w := offsetMatrix(rand.New(rand.NewPCG(1, 1)), BF16, 256, 256)
 	x, out := make([]float32, 32*256), make([]float32, 32*256)
 	kv := make([]float32, 100*4*64)
-	for _, k := range withAMX(t, fast, exact) {
+	for _, k := range withAMX(t, append([]Kernels{fast, exact}, packedPaths(t)...)...) {
 		for _, M := range []int{1, 2, 32} { // tiles and the packed GEMM
 			k.MatMul(out, x, M, w) // warm the buffers
 			if a := testing.AllocsPerRun(50, func() { k.MatMul(out, x, M, w) }); a > poolAllocs {
@@ -465,7 +484,7 @@ func TestMatMulSwiGLUAVX512(t *testing.T) {
 			n := sh.M * sh.N
 			want := make([]float32, n)
 			MatMulSwiGLU(gen, want, make([]float32, n), x, sh.M, gate, up)
-			for _, k := range withAMX(t, fast, exact) {
+			for _, k := range withAMX(t, append([]Kernels{fast, exact}, packedPaths(t)...)...) {
 				name := fmt.Sprintf("%s/%v/M%d_N%d_K%d", k.Name(), dt, sh.M, sh.N, sh.K)
 				got := offsetVec(r, n)
 				MatMulSwiGLU(k, got, nil, x, sh.M, gate, up)
@@ -517,7 +536,7 @@ func TestNormLinearAVX512(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	for _, dt := range []DType{F32, BF16, F16} {
 		for _, sh := range []struct{ M, D int }{{1, 16}, {3, 31}, {5, 64}, {gemmMinRows, 48}, {40, 96}, {gemmMinRows + 1, 33}} {
-			for _, k := range withAMX(t, fast, exact, gen) {
+			for _, k := range withAMX(t, append([]Kernels{fast, exact, gen}, packedPaths(t)...)...) {
 				name := fmt.Sprintf("%s/%v/M%d_D%d", k.Name(), dt, sh.M, sh.D)
 				x := offsetVec(r, sh.M*sh.D)
 				norm := offsetVec(r, sh.D)

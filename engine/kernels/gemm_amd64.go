@@ -23,9 +23,14 @@ const (
 	// gemmMC is the number of activation rows that meet a packed block
 	// before the next block is packed (gemmMC × gemmKC f32 = 192 KiB).
 	gemmMC = 192
-	// gemmMinRows is the smallest M that uses the packed GEMM; below it
-	// packing costs more than it saves and the dot-product tiles run.
-	gemmMinRows = 16
+	// gemmMinRows is the smallest M that uses the packed GEMM with FMA
+	// (exact bf16, f16 and f32 weights); below it packing costs more than
+	// it saves and the dot-product tiles run. gemmMinRowsDP is the same
+	// for the VDPBF16PS method, gemmMinRowsAMX for AMX. Measured on the
+	// 2048 × 2048 shape with BenchmarkMatMulRows (docs/performance.md).
+	gemmMinRows    = 80
+	gemmMinRowsDP  = 128
+	gemmMinRowsAMX = 8
 )
 
 // gemmPad is the padding in bytes added to each activation row copied for
@@ -40,10 +45,20 @@ const gemmPanel = 32
 // The k dimension must fill whole 16×16 transposes (32 for the bf16-pair
 // layout).
 func (a *avx512) usePacked(M int, w *Matrix) bool {
-	if M < a.packMin {
+	dp := w.DType == BF16 && !a.exact
+	minRows := gemmMinRows
+	switch {
+	case a.packMin > 0:
+		minRows = a.packMin
+	case dp && a.amx:
+		minRows = gemmMinRowsAMX
+	case dp:
+		minRows = gemmMinRowsDP
+	}
+	if M < minRows {
 		return false
 	}
-	if w.DType == BF16 && !a.exact {
+	if dp {
 		return w.Cols%32 == 0
 	}
 	return w.Cols%16 == 0
@@ -207,16 +222,15 @@ const gemmMR = 12
 
 // pack packs a full 32-row panel with the generated kernels.
 func (j *gemmJob) pack(w *Matrix, dst, src unsafe.Pointer, kb int) {
-	pf := uintptr(j.a.packPF) * j.esz
 	switch {
 	case j.dp:
-		packPBF16((*uint16)(dst), src, j.ldw, kb, pf)
+		packPBF16((*uint16)(dst), src, j.ldw, kb)
 	case w.DType == BF16:
-		packPBF16X((*float32)(dst), src, j.ldw, kb, pf)
+		packPBF16X((*float32)(dst), src, j.ldw, kb)
 	case w.DType == F16:
-		packPF16X((*float32)(dst), src, j.ldw, kb, pf)
+		packPF16X((*float32)(dst), src, j.ldw, kb)
 	default:
-		packPF32((*float32)(dst), src, j.ldw, kb, pf)
+		packPF32((*float32)(dst), src, j.ldw, kb)
 	}
 }
 

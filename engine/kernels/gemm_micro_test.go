@@ -10,8 +10,9 @@ import (
 )
 
 // BenchmarkGemmMicro measures the packed-GEMM micro-kernels on
-// cache-resident operands (one thread, process CPU time) as a fraction of
-// the one-thread FMA / VDPBF16PS ceiling measured alongside.
+// cache-resident operands (one thread, wall clock: run it on a quiet
+// machine, with -benchtime of a second or more) as a fraction of the
+// one-thread FMA / VDPBF16PS ceiling measured alongside.
 func BenchmarkGemmMicro(b *testing.B) {
 	if !HasAVX512() {
 		b.Skip("CPU lacks AVX-512 F/BW/VL + AVX512_BF16")
@@ -33,7 +34,7 @@ func BenchmarkGemmMicro(b *testing.B) {
 				name, probe = fmt.Sprintf("bf16/mr%d", mr), ProbeBF16
 			}
 			b.Run(name, func(b *testing.B) {
-				peak, err := MeasureComputeClock(probe, 1, 1, 100*time.Millisecond, CPU)
+				peak, err := MeasureComputeClock(probe, 1, 1, 100*time.Millisecond, Wall)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -45,7 +46,7 @@ func BenchmarkGemmMicro(b *testing.B) {
 						gemmF32(mr, &a[0], lda*4, &p[0], kc, &c[0], gemmPanel*4, 1<<32-1, 1)
 					}
 				}
-				fl := 2 * float64(mr*gemmPanel*kc) * float64(b.N) / t0.since(CPU, 1) / 1e9
+				fl := 2 * float64(mr*gemmPanel*kc) * float64(b.N) / t0.since(Wall, 1) / 1e9
 				b.ReportMetric(fl, "GFLOP/s")
 				b.ReportMetric(fl/peak, "of-peak")
 			})
@@ -56,46 +57,56 @@ func BenchmarkGemmMicro(b *testing.B) {
 func unsafePointer(p *float32) unsafe.Pointer { return unsafe.Pointer(p) }
 
 // BenchmarkMatMulRows compares the dot-product tiles and the packed GEMM
-// (exact method, bf16 weights, 2048 × 2048) over the activation row
-// counts around gemmMinRows, all threads, process CPU time.
+// (bf16 weights, 2048 × 2048) over the activation row counts around the
+// switch-over (gemmMinRows), for each bf16 method, all threads, wall
+// clock.
 func BenchmarkMatMulRows(b *testing.B) {
-	k, a := exactPath(b)
+	if !HasAVX512() {
+		b.Skip("CPU lacks AVX-512 F/BW/VL + AVX512_BF16")
+	}
 	const N, K = 2048, 2048
 	w := benchWeights(N, K)
-	for _, M := range []int{6, 8, 12, 16, 24, 32, 48, 64} {
-		x, out := make([]float32, M*K), make([]float32, M*N)
-		for _, packed := range []bool{false, true} {
-			name := fmt.Sprintf("M%d/tiles", M)
-			a.packMin = 1 << 30
-			if packed {
-				name, a.packMin = fmt.Sprintf("M%d/packed", M), 1
-			}
-			b.Run(name, func(b *testing.B) {
-				t0 := now()
-				for b.Loop() {
-					k.MatMul(out, x, M, w)
-				}
-				b.ReportMetric(2*float64(M*N*K)*float64(b.N)/t0.since(CPU, a.pool.Workers())/1e9, "GFLOP/s")
-			})
+	for _, path := range []string{"avx512-exact", "avx512-bf16", "amx-bf16"} {
+		k, err := Open(path, 0)
+		if err != nil {
+			continue
 		}
+		a := k.(*avx512)
+		for _, M := range []int{6, 8, 12, 16, 24, 32, 48, 64, 96} {
+			x, out := make([]float32, M*K), make([]float32, M*N)
+			for _, packed := range []bool{false, true} {
+				name := fmt.Sprintf("%s/M%d/tiles", path, M)
+				a.packMin = 1 << 30
+				if packed {
+					name, a.packMin = fmt.Sprintf("%s/M%d/packed", path, M), 1
+				}
+				b.Run(name, func(b *testing.B) {
+					t0 := now()
+					for b.Loop() {
+						k.MatMul(out, x, M, w)
+					}
+					b.ReportMetric(2*float64(M*N*K)*float64(b.N)/t0.since(Wall, 1)/1e9, "GFLOP/s")
+				})
+			}
+		}
+		a.packMin = 0
+		k.Close()
 	}
-	a.packMin = gemmMinRows
 }
 
 // BenchmarkGemmBlocking runs the prefill GEMM shapes of Ouro-1.4B (exact
 // method, M = 512) with several pack-group sizes (packKG), all threads,
-// process CPU time, each against the FMA ceiling measured before it.
+// wall clock, each against the FMA ceiling measured before it.
 func BenchmarkGemmBlocking(b *testing.B) {
 	k, a := exactPath(b)
 	const M = 512
 	for _, sh := range []struct{ N, K int }{{2048, 5632}, {5632, 2048}} {
 		w := benchWeights(sh.N, sh.K)
 		x, out := make([]float32, M*sh.K), make([]float32, M*sh.N)
-		for _, v := range []struct{ kg, pf int }{{gemmKC, 0}, {512, 0}, {1024, 0}, {2048, 0}, {gemmKG, gemmKG}, {gemmKG, 256}} {
-			kg := v.kg
-			b.Run(fmt.Sprintf("N%d_K%d/kg%d_pf%d", sh.N, sh.K, kg, v.pf), func(b *testing.B) {
-				a.packKG, a.packPF = kg, v.pf
-				peak, err := MeasureComputeClock(ProbeFMA, a.pool.Workers(), 1, 100*time.Millisecond, CPU)
+		for _, kg := range []int{gemmKC, 512, 1024, 2048} {
+			b.Run(fmt.Sprintf("N%d_K%d/kg%d", sh.N, sh.K, kg), func(b *testing.B) {
+				a.packKG = kg
+				peak, err := MeasureComputeClock(ProbeFMA, a.pool.Workers(), 1, 100*time.Millisecond, Wall)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -103,13 +114,13 @@ func BenchmarkGemmBlocking(b *testing.B) {
 				for b.Loop() {
 					k.MatMul(out, x, M, w)
 				}
-				fl := 2 * float64(M*sh.N*sh.K) * float64(b.N) / t0.since(CPU, a.pool.Workers()) / 1e9
+				fl := 2 * float64(M*sh.N*sh.K) * float64(b.N) / t0.since(Wall, 1) / 1e9
 				b.ReportMetric(fl, "GFLOP/s")
 				b.ReportMetric(fl/peak, "of-peak")
 			})
 		}
 	}
-	a.packKG, a.packPF = gemmKG, 0
+	a.packKG = gemmKG
 }
 
 // exactPath opens the avx512-exact path for a benchmark (closed at its
@@ -133,4 +144,45 @@ func benchWeights(N, K int) *Matrix {
 		w.U16[i] = F32ToBF16(float32(i%7+1) * 1e-3)
 	}
 	return w
+}
+
+// BenchmarkGEMVRows streams 1 GiB of bf16 weights through the decode GEMV
+// (exact method, M = 1, K = 4096, 2 workers) with tiles of 1, 2, 4 and 8
+// weight rows, and logs the read bandwidth of the same machine (wall
+// clock; run on a quiet machine).
+func BenchmarkGEMVRows(b *testing.B) {
+	if !HasAVX512() {
+		b.Skip("CPU lacks AVX-512 F/BW/VL + AVX512_BF16")
+	}
+	const K = 4096
+	const N = (1 << 30) / (2 * K)
+	w := benchWeights(N, K)
+	x, out := make([]float32, K), make([]float32, N)
+	p := NewPool(2)
+	defer p.Close()
+	buf := make([]byte, 1<<30)
+	for i := range buf {
+		buf[i] = byte(i)
+	}
+	bw, err := MeasureRead(buf, 2, 1, 3)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("read bandwidth, 2 threads: %.2f GB/s", bw)
+	for _, rm := range []int{1, 2, 4, 8} {
+		b.Run(fmt.Sprintf("rows%d", rm), func(b *testing.B) {
+			fn := func(_, lo, hi int) {
+				for n := lo; n < hi; n += rm {
+					tileBF16X(min(rm, hi-n), 1, unsafe.Pointer(&w.U16[n*K]), K*2, unsafe.Pointer(&x[0]), K*4, K, &out[n], 4)
+				}
+			}
+			t0 := now()
+			for b.Loop() {
+				p.RunChunks(N, 2, fn)
+			}
+			gbs := float64(N*K*2) * float64(b.N) / t0.since(Wall, 1) / 1e9
+			b.ReportMetric(gbs, "GB/s")
+			b.ReportMetric(gbs/bw, "of-read-bw")
+		})
+	}
 }

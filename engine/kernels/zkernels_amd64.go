@@ -1148,25 +1148,25 @@ func tileF16X(rm, rn int, w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx u
 	}
 }
 
-// packPBF16X packs a 32-row panel of bf16 weights widened to f32 (kc columns, a positive multiple of 16) transposed into dst, prefetching each row pf bytes ahead into L2 (the panel's next k block).
+// packPBF16X packs a 32-row panel of bf16 weights widened to f32 (kc columns, a positive multiple of 16) transposed into dst.
 //
 //go:noescape
-func packPBF16X(dst *float32, w unsafe.Pointer, ldw uintptr, kc int, pf uintptr)
+func packPBF16X(dst *float32, w unsafe.Pointer, ldw uintptr, kc int)
 
-// packPF16X packs a 32-row panel of f16 weights widened to f32 (kc columns, a positive multiple of 16) transposed into dst, prefetching each row pf bytes ahead into L2 (the panel's next k block).
+// packPF16X packs a 32-row panel of f16 weights widened to f32 (kc columns, a positive multiple of 16) transposed into dst.
 //
 //go:noescape
-func packPF16X(dst *float32, w unsafe.Pointer, ldw uintptr, kc int, pf uintptr)
+func packPF16X(dst *float32, w unsafe.Pointer, ldw uintptr, kc int)
 
-// packPF32 packs a 32-row panel of f32 weights (kc columns, a positive multiple of 16) transposed into dst, prefetching each row pf bytes ahead into L2 (the panel's next k block).
+// packPF32 packs a 32-row panel of f32 weights (kc columns, a positive multiple of 16) transposed into dst.
 //
 //go:noescape
-func packPF32(dst *float32, w unsafe.Pointer, ldw uintptr, kc int, pf uintptr)
+func packPF32(dst *float32, w unsafe.Pointer, ldw uintptr, kc int)
 
-// packPBF16 packs a 32-row panel of bf16 weights kept as (k, k+1) pairs for VDPBF16PS (kc columns, a positive multiple of 32) transposed into dst, prefetching each row pf bytes ahead into L2 (the panel's next k block).
+// packPBF16 packs a 32-row panel of bf16 weights kept as (k, k+1) pairs for VDPBF16PS (kc columns, a positive multiple of 32) transposed into dst.
 //
 //go:noescape
-func packPBF16(dst *uint16, w unsafe.Pointer, ldw uintptr, kc int, pf uintptr)
+func packPBF16(dst *uint16, w unsafe.Pointer, ldw uintptr, kc int)
 
 // gemmF32_1 computes a 1×32 block of C: f32 activations × a packed f32 panel (FMA). lda and ldc are row strides in bytes.
 //

@@ -66,8 +66,8 @@ func (g *gen) pack(p packKind) {
 		dstT = "*uint16"
 		step = 32
 	}
-	g.fn(name, "(dst "+dstT+", w unsafe.Pointer, ldw uintptr, kc int, pf uintptr)",
-		fmt.Sprintf("%s packs a 32-row panel of %s (kc columns, a positive multiple of %d) transposed into dst, prefetching each row pf bytes ahead into L2 (the panel's next k block).", name, p.doc, step), 40)
+	g.fn(name, "(dst "+dstT+", w unsafe.Pointer, ldw uintptr, kc int)",
+		fmt.Sprintf("%s packs a 32-row panel of %s (kc columns, a positive multiple of %d) transposed into dst.", name, p.doc, step), 32)
 	g.i("MOVQ dst+0(FP), AX")
 	g.i("MOVQ w+8(FP), SI")
 	g.i("MOVQ ldw+16(FP), R8")
@@ -78,21 +78,9 @@ func (g *gen) pack(p packKind) {
 	g.i("LEAQ (DI)(R8*8), BX")
 	g.i("LEAQ (BX)(R8*8), DX")
 	g.i("MOVQ kc+24(FP), CX")
-	g.i("MOVQ pf+32(FP), R12")
 	loop := g.fresh("pack")
 	g.lbl(loop)
 	for h := 0; h < 2; h++ {
-		// One prefetch per row and cache line of the row's next k block.
-		bases := [2][2]string{{"SI", "DI"}, {"BX", "DX"}}[h]
-		for _, b := range bases {
-			g.i("ADDQ R12, %s", b)
-		}
-		for i := 0; i < 16; i++ {
-			g.i("PREFETCHT1 %s", packAddr(h*16+i))
-		}
-		for _, b := range bases {
-			g.i("SUBQ R12, %s", b)
-		}
 		for i := 0; i < 16; i++ {
 			addr := packAddr(h*16 + i)
 			switch p.conv {
