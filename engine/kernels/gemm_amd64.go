@@ -28,9 +28,9 @@ const (
 	// it saves and the dot-product tiles run. gemmMinRowsDP is the same
 	// for the VDPBF16PS method, gemmMinRowsAMX for AMX. Measured on the
 	// 2048 × 2048 shape with BenchmarkMatMulRows (docs/performance.md).
-	gemmMinRows    = 80
+	gemmMinRows    = 112
 	gemmMinRowsDP  = 128
-	gemmMinRowsAMX = 8
+	gemmMinRowsAMX = 16
 )
 
 // gemmPad is the padding in bytes added to each activation row copied for

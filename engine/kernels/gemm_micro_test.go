@@ -4,6 +4,7 @@ package kernels
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 	"unsafe"
@@ -67,7 +68,7 @@ func BenchmarkMatMulRows(b *testing.B) {
 	const N, K = 2048, 2048
 	w := benchWeights(N, K)
 	for _, path := range []string{"avx512-exact", "avx512-bf16", "amx-bf16"} {
-		k, err := Open(path, 0)
+		k, err := Open(path, runtime.GOMAXPROCS(0))
 		if err != nil {
 			continue
 		}
@@ -129,7 +130,7 @@ func exactPath(b *testing.B) (Kernels, *avx512) {
 	if !HasAVX512() {
 		b.Skip("CPU lacks AVX-512 F/BW/VL + AVX512_BF16")
 	}
-	k, err := Open("avx512-exact", 0)
+	k, err := Open("avx512-exact", runtime.GOMAXPROCS(0))
 	if err != nil {
 		b.Fatal(err)
 	}
