@@ -223,30 +223,52 @@ func (a *avx512) release(b actBuf) {
 // run multiplies prepared activations by w (and up): the packed GEMM when
 // the layout is padded, else the dot-product tiles.
 func (a *avx512) run(out []float32, x act, M int, w, up *Matrix) {
-	N, K := w.Rows, w.Cols
 	if a.usePacked(M, w) {
 		a.gemm(out, x, M, w, up)
 		return
 	}
-	j, _ := a.mmJobs.Get().(*mmJob)
-	if j == nil {
-		j = &mmJob{a: a}
-		j.fn = j.run
-	}
-	var esz uintptr
-	j.tile, j.wp, esz = a.tileOf(w)
-	if up != nil {
-		j.tileUp, j.upWp, _ = a.tileOf(up)
-	}
+	ls := [1]Linear{{Out: out, W: w, Up: up}}
+	a.runTiles(ls[:], x, M)
+}
+
+// runTiles runs the products ls (which share K and their activations x)
+// on the dot-product tiles, up to maxSegs of them in one pool dispatch:
+// the workers split the tiles of all of them, so a decode step streams
+// q, k and v (say) as one stream of work instead of three, each with its
+// own ramp-up and its own wait for the slower worker.
+func (a *avx512) runTiles(ls []Linear, x act, M int) {
 	rn := min(M, 6)
 	rm := tileRows(rn)
-	tiles := (N + rm - 1) / rm
-	j.xp, j.op = x.p, unsafe.Pointer(&out[0])
-	j.ldw, j.ldx, j.ldo = uintptr(K)*esz, x.ld, uintptr(N)*4
-	j.M, j.N, j.K, j.rm, j.rn = M, N, K, rm, rn
-	a.pool.RunChunks(tiles, min(a.pool.Workers(), tiles), j.fn)
-	*j = mmJob{a: a, fn: j.fn}
-	a.mmJobs.Put(j)
+	for len(ls) > 0 {
+		j, _ := a.mmJobs.Get().(*mmJob)
+		if j == nil {
+			j = &mmJob{a: a}
+			j.fn = j.run
+		}
+		j.xp, j.ldx = x.p, x.ld
+		j.M, j.K, j.rm, j.rn = M, ls[0].W.Cols, rm, rn
+		tiles := 0
+		for j.nseg < maxSegs && len(ls) > 0 {
+			l := ls[0]
+			ls = ls[1:]
+			if l.W.Rows == 0 {
+				continue
+			}
+			sg := &j.segs[j.nseg]
+			j.nseg++
+			var esz uintptr
+			sg.tile, sg.wp, esz = a.tileOf(l.W)
+			if l.Up != nil {
+				sg.tileUp, sg.upWp, _ = a.tileOf(l.Up)
+			}
+			sg.N, sg.t0 = l.W.Rows, tiles
+			sg.op, sg.ldw, sg.ldo = unsafe.Pointer(&l.Out[0]), uintptr(j.K)*esz, uintptr(l.W.Rows)*4
+			tiles += (l.W.Rows + rm - 1) / rm
+		}
+		a.pool.RunChunks(tiles, min(a.pool.Workers(), tiles), j.fn)
+		*j = mmJob{a: a, fn: j.fn}
+		a.mmJobs.Put(j)
+	}
 }
 
 // tileOf returns the tile dispatcher of w's dtype and this path's bf16
@@ -284,47 +306,72 @@ func checkWeights(w *Matrix) {
 // tileFunc is the signature of the generated tile dispatchers.
 type tileFunc = func(rm, rn int, w unsafe.Pointer, ldw uintptr, x unsafe.Pointer, ldx uintptr, k int, out *float32, ldo uintptr)
 
-// mmJob is one MatMul's work description. Jobs are recycled through a
+// mmJob is the work description of one tile dispatch: up to maxSegs
+// products over the same activations. Jobs are recycled through a
 // sync.Pool and fn is bound once, so a MatMul call allocates nothing.
-// With tileUp set (MatMulSwiGLU), up has the same shape and layout as w.
 type mmJob struct {
-	a             *avx512
-	fn            func(worker, lo, hi int)
-	tile, tileUp  tileFunc
-	wp, upWp      unsafe.Pointer
-	xp, op        unsafe.Pointer
-	ldw, ldx, ldo uintptr
-	M, N, K       int
-	rm, rn        int
+	a      *avx512
+	fn     func(worker, lo, hi int)
+	xp     unsafe.Pointer
+	ldx    uintptr
+	M, K   int
+	rm, rn int
+	segs   [maxSegs]mmSeg
+	nseg   int
 }
 
-// run computes weight-row tiles [lo, hi): for each block of activation
-// rows kept hot in L2, each tile of rm weight rows meets every rn-row
-// activation tile of the block. For MatMulSwiGLU the gate tile goes to
-// out, the up tile to the worker's scratch, and silu(gate)·up to out.
+// maxSegs is the largest number of products in one tile dispatch (q, k, v).
+const maxSegs = 3
+
+// mmSeg is one product of an mmJob: its tiles are numbered t0, t0+1, … in
+// the dispatch. With tileUp set (MatMulSwiGLU), up has the same shape and
+// layout as w.
+type mmSeg struct {
+	tile, tileUp tileFunc
+	wp, upWp, op unsafe.Pointer
+	ldw, ldo     uintptr
+	N, t0        int
+}
+
+// run computes the tiles [lo, hi) of the dispatch on worker wk.
 func (j *mmJob) run(wk, lo, hi int) {
-	M, N, rm, rn := j.M, j.N, j.rm, j.rn
+	for i := range j.nseg {
+		sg := &j.segs[i]
+		t1 := sg.t0 + (sg.N+j.rm-1)/j.rm
+		if a, b := max(lo, sg.t0), min(hi, t1); a < b {
+			j.runSeg(sg, wk, a-sg.t0, b-sg.t0)
+		}
+	}
+}
+
+// runSeg computes weight-row tiles [lo, hi) of one product: for each
+// block of activation rows kept hot in L2, each tile of rm weight rows
+// meets every rn-row activation tile of the block. For MatMulSwiGLU the
+// gate tile goes to out, the up tile to the worker's scratch, and
+// silu(gate)·up to out.
+func (j *mmJob) runSeg(sg *mmSeg, wk, lo, hi int) {
+	M, N, rm, rn := j.M, sg.N, j.rm, j.rn
 	n0, n1 := lo*rm, min(hi*rm, N)
 	var up *[maxTile]float32
-	if j.tileUp != nil {
+	if sg.tileUp != nil {
 		up = &j.a.tileScratch[wk]
 	}
 	for mb := 0; mb < M; mb += maxRowBlock {
 		me := min(mb+maxRowBlock, M)
 		for n := n0; n < n1; n += rm {
 			h := min(rm, n1-n)
-			wt := unsafe.Add(j.wp, uintptr(n)*j.ldw)
+			wt := unsafe.Add(sg.wp, uintptr(n)*sg.ldw)
 			for m := mb; m < me; m += rn {
 				r := min(rn, me-m)
 				xm := unsafe.Add(j.xp, uintptr(m)*j.ldx)
-				o := (*float32)(unsafe.Add(j.op, (uintptr(m)*uintptr(N)+uintptr(n))*4))
-				j.tile(h, r, wt, j.ldw, xm, j.ldx, j.K, o, j.ldo)
+				o := (*float32)(unsafe.Add(sg.op, (uintptr(m)*uintptr(N)+uintptr(n))*4))
+				sg.tile(h, r, wt, sg.ldw, xm, j.ldx, j.K, o, sg.ldo)
 				if up == nil {
 					continue
 				}
-				j.tileUp(h, r, unsafe.Add(j.upWp, uintptr(n)*j.ldw), j.ldw, xm, j.ldx, j.K, &up[0], uintptr(rm)*4)
+				sg.tileUp(h, r, unsafe.Add(sg.upWp, uintptr(n)*sg.ldw), sg.ldw, xm, j.ldx, j.K, &up[0], uintptr(rm)*4)
 				for i := range r {
-					oi := (*float32)(unsafe.Add(unsafe.Pointer(o), uintptr(i)*j.ldo))
+					oi := (*float32)(unsafe.Add(unsafe.Pointer(o), uintptr(i)*sg.ldo))
 					siluMul(oi, oi, &up[i*rm], h)
 				}
 			}
@@ -546,14 +593,19 @@ func (a *avx512) NormLinear(normed, x []float32, M int, norm []float32, eps floa
 		}
 	}
 	for _, li := range ls {
-		if li.W.Rows == 0 {
-			continue
-		}
 		checkWeights(li.W)
 		if li.Up != nil {
 			checkWeights(li.Up)
 		}
-		a.run(li.Out, b.act, M, li.W, li.Up)
+	}
+	if l.padded {
+		for _, li := range ls {
+			if li.W.Rows > 0 {
+				a.gemm(li.Out, b.act, M, li.W, li.Up)
+			}
+		}
+	} else {
+		a.runTiles(ls, b.act, M)
 	}
 	if b.f32 != nil || b.bf != nil {
 		a.release(b)
