@@ -61,9 +61,12 @@
 // activation buffers and the returned Steps belong to the Sequence and are
 // reused (Steps is valid until the next Forward), the kernels' pool
 // dispatch recycles its per-call state, and Sequence.Reserve gives the KV
-// cache its final capacity up front (Generate reserves prompt + MaxTokens,
-// at most 4096 tokens ahead; past a reservation the cache grows by
-// appending, i.e. O(log n) reallocations). TestDecodeNoAllocs proves 0
+// cache its final capacity up front. On Unix the reservation is a private
+// anonymous mapping committed page by page as positions are written
+// (kvMem), so Generate reserves the whole prompt + MaxTokens: the cache
+// never moves and resident memory is what has been written (elsewhere it
+// reserves at most 1,024 tokens ahead on the Go heap; past a reservation
+// the cache grows by appending). TestDecodeNoAllocs proves 0
 // allocations per decoded token with testing.AllocsPerRun for looped and
 // dense models on every kernel path. The state after step r is exactly the output of
 // the R = r model, so one Forward with R steps yields log-likelihoods at
