@@ -48,10 +48,8 @@ func (j *gemmJob) amxGroup(wk, n0, n1, g0, gn int, bp unsafe.Pointer, panelBytes
 		for k0 := 0; k0 < gn; k0 += amxKC {
 			kc := min(amxKC, gn-k0)
 			xa := (*uint16)(unsafe.Add(j.xp, uintptr(m)*j.ldx+uintptr(g0+k0)*2))
-			for p := n0; p < n1; p += gemmPanel {
-				panel := (*uint16)(unsafe.Add(bp, uintptr((p-n0)/gemmPanel)*panelBytes+uintptr(k0)*gemmPanel*2))
-				amxBlock(&j.a.amxCfg[0], xa, j.ldx, panel, kc, &tmp[p-n0], ldt, min(k0, 1))
-			}
+			panel := (*uint16)(unsafe.Add(bp, uintptr(k0)*gemmPanel*2))
+			amxBlock(&j.a.amxCfg[0], xa, j.ldx, panel, panelBytes, (n1-n0+gemmPanel-1)/gemmPanel, kc, &tmp[0], ldt, min(k0, 1))
 		}
 		for p := n0; p < n1; p += gemmPanel {
 			mask := 1<<32 - 1

@@ -1449,10 +1449,10 @@ func gemmF32S(mr int, a *float32, lda uintptr, p *float32, ldp uintptr, kc int, 
 //go:noescape
 func amxPeakLoop(cfg *byte, n int)
 
-// amxBlock computes out[32][32] (row stride ldo bytes) = (acc ≠ 0 ? out : 0) + A[32][kc]·P for bf16 activations A (row stride lda bytes) and a packed bf16-pair panel P (kc/2 rows of 32 pairs); kc is a positive multiple of 32.
+// amxBlock computes, for np packed bf16-pair panels P_j (kc/2 rows of 32 pairs, pstride bytes apart), out[32][32j:32j+32] (row stride ldo bytes) = (acc ≠ 0 ? out : 0) + A[32][kc]·P_j, for bf16 activations A (row stride lda bytes); kc is a positive multiple of 32. The tiles are configured once for all np panels.
 //
 //go:noescape
-func amxBlock(cfg *byte, a *uint16, lda uintptr, p *uint16, kc int, out *float32, ldo uintptr, acc int)
+func amxBlock(cfg *byte, a *uint16, lda uintptr, p *uint16, pstride uintptr, np int, kc int, out *float32, ldo uintptr, acc int)
 
 // addBlock32 stores (or adds, when add ≠ 0) rows r < rows of the 32-column block t (row stride ldt bytes) into C (row stride ldc bytes), columns masked by mask.
 //

@@ -107,24 +107,29 @@ func (g *gen) amx() {
 	// 32×32 block: C tiles tmm0 (rows 0–15, columns 0–15), tmm1 (rows
 	// 0–15, columns 16–31), tmm2 and tmm3 (rows 16–31); A tiles tmm4/5,
 	// B tiles tmm6/7.
-	g.fn("amxBlock", "(cfg *byte, a *uint16, lda uintptr, p *uint16, kc int, out *float32, ldo uintptr, acc int)",
-		"amxBlock computes out[32][32] (row stride ldo bytes) = (acc ≠ 0 ? out : 0) + A[32][kc]·P for bf16 activations A (row stride lda bytes) and a packed bf16-pair panel P (kc/2 rows of 32 pairs); kc is a positive multiple of 32.", 64)
+	g.fn("amxBlock", "(cfg *byte, a *uint16, lda uintptr, p *uint16, pstride uintptr, np int, kc int, out *float32, ldo uintptr, acc int)",
+		"amxBlock computes, for np packed bf16-pair panels P_j (kc/2 rows of 32 pairs, pstride bytes apart), out[32][32j:32j+32] (row stride ldo bytes) = (acc ≠ 0 ? out : 0) + A[32][kc]·P_j, for bf16 activations A (row stride lda bytes); kc is a positive multiple of 32. The tiles are configured once for all np panels.", 80)
 	g.i("MOVQ cfg+0(FP), AX")
 	g.ldtilecfg(regAX)
-	g.i("MOVQ a+8(FP), SI")
 	g.i("MOVQ lda+16(FP), R8")
+	g.i("MOVQ p+24(FP), R13")
+	g.i("MOVQ pstride+32(FP), AX")
+	g.i("MOVQ np+40(FP), R12")
+	g.i("MOVQ out+56(FP), DX")
+	g.i("MOVQ ldo+64(FP), R9")
+	panel := g.fresh("amxp")
+	g.lbl(panel)
+	g.i("MOVQ a+8(FP), SI")
 	g.i("MOVQ R8, DI")
 	g.i("SHLQ $4, DI")
 	g.i("ADDQ SI, DI") // rows 16–31
-	g.i("MOVQ p+24(FP), BX")
-	g.i("MOVQ kc+32(FP), CX")
-	g.i("MOVQ out+40(FP), DX")
-	g.i("MOVQ ldo+48(FP), R9")
+	g.i("MOVQ R13, BX")
+	g.i("MOVQ kc+48(FP), CX")
 	g.i("MOVQ R9, R10")
 	g.i("SHLQ $4, R10")
 	g.i("ADDQ DX, R10") // C rows 16–31
 	zero, start, loop := g.fresh("amxz"), g.fresh("amxs"), g.fresh("amxk")
-	g.i("MOVQ acc+56(FP), R11")
+	g.i("MOVQ acc+72(FP), R11")
 	g.i("TESTQ R11, R11")
 	g.i("JEQ %s", zero)
 	g.tileload(0, regDX, regR9, 0)
@@ -156,6 +161,10 @@ func (g *gen) amx() {
 	g.tilestore(1, regDX, regR9, 64)
 	g.tilestore(2, regR10, regR9, 0)
 	g.tilestore(3, regR10, regR9, 64)
+	g.i("ADDQ AX, R13")
+	g.i("ADDQ $128, DX")
+	g.i("DECQ R12")
+	g.i("JGT %s", panel)
 	g.tilerelease()
 	g.i("RET")
 }
