@@ -209,7 +209,6 @@ type kind struct {
 	dp     bool
 	wConv  string // "", "bf16" or "f16": widen 16-bit weights to f32
 	pf     int    // software prefetch distance in bytes along each weight row (0: none)
-	pfNext bool   // prefetch the next tile's rows (rm rows below) at the current column
 	maxRN  int    // largest activation-row count generated
 }
 
@@ -222,7 +221,8 @@ var kinds = []kind{
 	// machine the decode GEMV (8 rows × 1, 1 GiB of bf16 weights, 2
 	// threads) reads 22.6–23.6 GB/s with it against 19.2–20.6 without
 	// (distances 256–1024 are alike, 2048 is slower; BenchmarkGEMVRows in
-	// package kernels).
+	// package kernels). Prefetching the next tile's rows instead (or as
+	// well) was slower in the GEMV and equal in whole-model decode.
 	// An earlier measurement on a loaded machine had shown no gain.
 }
 
@@ -262,10 +262,6 @@ func (g *gen) tile(k kind, rm, rn int) {
 	g.i("LEAQ (R12)(R12*2), R13")
 	g.i("LEAQ (R12)(R12*4), BX")
 	g.i("MOVQ k+32(FP), CX")
-	if k.pfNext {
-		// AX: the same column rm rows below, where the next tile starts.
-		g.i("LEAQ %s, AX", [...]string{"", "(SI)(R8*1)", "(SI)(R8*2)", "(SI)(R9*1)", "(SI)(R8*4)", "(SI)(R10*1)", "(SI)(R9*2)", "(SI)(R11*1)", "(SI)(R8*8)"}[rm])
-	}
 	for i := 0; i < rm; i++ {
 		for j := 0; j < rn; j++ {
 			g.i("VXORPS Z%d, Z%d, Z%d", acc(i, j), acc(i, j), acc(i, j))
@@ -322,16 +318,9 @@ func (g *gen) tile(k kind, rm, rn int) {
 			g.i("PREFETCHT0 %d%s", k.pf, wAddr(i))
 		}
 	}
-	if k.pfNext {
-		for i := 0; i < rm; i++ {
-			g.i("PREFETCHT1 %s", strings.Replace(wAddr(i), "(SI)", "(AX)", 1))
-		}
-	}
 	step(false)
 	g.i("ADDQ $%d, SI", k.wBytes)
-	if k.pfNext {
-		g.i("ADDQ $%d, AX", k.wBytes)
-	}
+
 	g.i("ADDQ $%d, DI", k.xBytes)
 	g.i("SUBQ $%d, CX", k.step)
 	g.i("CMPQ CX, $%d", k.step)
