@@ -179,18 +179,8 @@ func (g *gen) micro(dp bool, mr int) {
 	g.fn(name, "(a "+at+", lda uintptr, p "+at+", kc int, c *float32, ldc uintptr, mask int, add int)",
 		fmt.Sprintf("%s computes a %d×32 block of C: %s. lda and ldc are row strides in bytes.", name, mr, doc), 64)
 	acc := func(r, v int) int { return 2*r + v }
-	g.i("MOVQ a+0(FP), SI")
-	g.i("MOVQ lda+8(FP), R8")
-	g.i("LEAQ (R8)(R8*2), R9")
-	g.i("LEAQ (R8)(R8*4), R10")
-	g.i("LEAQ (SI)(R9*2), DI")
-	g.i("MOVQ p+16(FP), BX")
+	g.microPrologue(mr)
 	g.i("MOVQ kc+24(FP), CX")
-	for r := 0; r < mr; r++ {
-		for v := 0; v < 2; v++ {
-			g.i("VXORPS Z%d, Z%d, Z%d", acc(r, v), acc(r, v), acc(r, v))
-		}
-	}
 	loop := g.fresh("gemm")
 	g.lbl(loop)
 	const unroll = 4
@@ -222,6 +212,21 @@ func (g *gen) micro(dp bool, mr int) {
 	g.i("JGT %s", loop)
 
 	g.storeC(mr, 32, 40, 48, 56)
+}
+
+// microPrologue loads the activation base registers of aAddr (from the
+// arguments a and lda at offsets 0 and 8) and the panel pointer BX (p at
+// 16), and zeroes the 2·mr accumulators.
+func (g *gen) microPrologue(mr int) {
+	g.i("MOVQ a+0(FP), SI")
+	g.i("MOVQ lda+8(FP), R8")
+	g.i("LEAQ (R8)(R8*2), R9")
+	g.i("LEAQ (R8)(R8*4), R10")
+	g.i("LEAQ (SI)(R9*2), DI")
+	g.i("MOVQ p+16(FP), BX")
+	for z := 0; z < 2*mr; z++ {
+		g.i("VXORPS Z%d, Z%d, Z%d", z, z, z)
+	}
 }
 
 // storeC ends a micro-kernel: rows r < mr of C (argument frame offsets of
@@ -287,19 +292,9 @@ func (g *gen) microStrided(mr int) {
 	g.fn(name, "(a *float32, lda uintptr, p *float32, ldp uintptr, kc int, c *float32, ldc uintptr, add int)",
 		fmt.Sprintf("%s computes a %d×32 block of C from f32 activations and kc strided rows of 32 f32 (FMA). lda, ldp and ldc are row strides in bytes.", name, mr), 64)
 	acc := func(r, v int) int { return 2*r + v }
-	g.i("MOVQ a+0(FP), SI")
-	g.i("MOVQ lda+8(FP), R8")
-	g.i("LEAQ (R8)(R8*2), R9")
-	g.i("LEAQ (R8)(R8*4), R10")
-	g.i("LEAQ (SI)(R9*2), DI")
-	g.i("MOVQ p+16(FP), BX")
+	g.microPrologue(mr)
 	g.i("MOVQ ldp+24(FP), R13")
 	g.i("MOVQ kc+32(FP), CX")
-	for r := 0; r < mr; r++ {
-		for v := 0; v < 2; v++ {
-			g.i("VXORPS Z%d, Z%d, Z%d", acc(r, v), acc(r, v), acc(r, v))
-		}
-	}
 	loop := g.fresh("gemms")
 	g.lbl(loop)
 	g.i("VMOVUPS (BX), Z24")
