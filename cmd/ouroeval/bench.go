@@ -74,10 +74,7 @@ func benchKernels(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	default:
 		return usagef("bench kernels: --clock must be wall or cpu, got %q", *clock)
 	}
-	p := *path
-	if p == "" {
-		p = envKernels()
-	}
+	p := kernelPath(*path)
 	var rows []kernels.BenchResult
 	print := func(r kernels.BenchResult) {
 		if !*asJSON {
@@ -122,11 +119,15 @@ func machineLine() string {
 }
 
 // ouroShape is the Ouro-1.4B architecture (its config.json) with random
-// bf16 weights.
-func ouroShape() enginetest.Spec {
-	return enginetest.Spec{ModelType: "ouro", Hidden: 2048, Inter: 5632, Layers: 24, Heads: 16, KVHeads: 16,
+// bf16 weights, cut to its first layers layers when 0 < layers < 24.
+func ouroShape(layers int) enginetest.Spec {
+	s := enginetest.Spec{ModelType: "ouro", Hidden: 2048, Inter: 5632, Layers: 24, Heads: 16, KVHeads: 16,
 		HeadDim: 128, Vocab: 49152, MaxPos: 65536, UTSteps: 4, DType: safetensors.BF16, Seed: 1, Fast: true,
 		Config: map[string]any{"rope_theta": 10000.0}}
+	if layers > 0 && layers < s.Layers {
+		s.Layers = layers
+	}
+	return s
 }
 
 // memFS serves a generated checkpoint from memory without copying.
@@ -169,11 +170,7 @@ func benchModel(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *layers > 0 && *shape == "" {
 		return usagef("bench model: --layers applies to --shape only")
 	}
-	p := *path
-	if p == "" {
-		p = envKernels()
-	}
-	k, err := kernels.Open(p, runtime.GOMAXPROCS(0))
+	k, err := openKernels(*path)
 	if err != nil {
 		return err
 	}
@@ -182,10 +179,7 @@ func benchModel(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var m *engine.Model
 	switch {
 	case *shape == "ouro-1.4b":
-		s := ouroShape()
-		if *layers > 0 && *layers < s.Layers {
-			s.Layers = *layers
-		}
+		s := ouroShape(*layers)
 		var buf bytes.Buffer
 		if err := safetensors.Write(&buf, s.Tensors(), nil); err != nil {
 			return err
@@ -343,7 +337,20 @@ func runModelBench(ctx context.Context, m *engine.Model, k kernels.Kernels, prom
 	}, nil
 }
 
-func envKernels() string { return os.Getenv(kernels.EnvVar) }
+// kernelPath returns the --kernels flag value, or $OUROEVAL_KERNELS when
+// the flag is empty.
+func kernelPath(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	return os.Getenv(kernels.EnvVar)
+}
+
+// openKernels opens the kernel path of a --kernels flag (see kernelPath)
+// with GOMAXPROCS workers.
+func openKernels(flag string) (kernels.Kernels, error) {
+	return kernels.Open(kernelPath(flag), runtime.GOMAXPROCS(0))
+}
 
 // cpuModel returns the CPU model and its AVX-512 flags from /proc/cpuinfo
 // (Linux), or GOARCH elsewhere.

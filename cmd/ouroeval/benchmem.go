@@ -47,10 +47,7 @@ func benchMemory(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *tokens < 1 || *prompt < 1 || *steps < 1 || *layers < 0 {
 		return usagef("bench memory: --tokens, --prompt and --steps must be ≥ 1, --layers ≥ 0")
 	}
-	s := ouroShape()
-	if *layers > 0 && *layers < s.Layers {
-		s.Layers = *layers
-	}
+	s := ouroShape(*layers)
 	if s.MaxPos < *prompt+*tokens {
 		return usagef("bench memory: --prompt + --tokens = %d exceeds max_position_embeddings %d", *prompt+*tokens, s.MaxPos)
 	}
@@ -70,11 +67,7 @@ func benchMemory(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	p := *path
-	if p == "" {
-		p = envKernels()
-	}
-	k, err := kernels.Open(p, runtime.GOMAXPROCS(0))
+	k, err := openKernels(*path)
 	if err != nil {
 		return err
 	}

@@ -559,22 +559,23 @@ func (a *avx512) RoPE(x []float32, rows, heads, headDim, pos0 int, tab *RoPETabl
 // into the activation layout of the products (see actLayout).
 func (a *avx512) NormLinear(normed, x []float32, M int, norm []float32, eps float32, ls []Linear) {
 	D := len(norm)
-	if M <= 0 || D == 0 || len(ls) == 0 {
-		a.RMSNorm(normed[:max(M, 0)*D], x[:max(M, 0)*D], norm, eps)
-		for _, l := range ls {
-			a.matmul(l.Out, normed, M, l.W, l.Up)
-		}
+	if !checkLinears(normed, x, M, D, ls) {
+		panic("kernels: NormLinear on the avx512 path needs all matrices of one dtype (use kernels.NormLinear)")
+	}
+	if M <= 0 || len(ls) == 0 {
 		return
 	}
-	if len(x) < M*D || len(normed) < M*D {
-		panic(fmt.Sprintf("kernels: NormLinear over %d rows of %d needs len(x) and len(normed) ≥ %d, got %d and %d", M, D, M*D, len(x), len(normed)))
-	}
 	for _, li := range ls {
-		if li.W.Cols != D || len(li.Out) < M*li.W.Rows || li.W.DType != ls[0].W.DType ||
-			li.Up != nil && (li.Up.Rows != li.W.Rows || li.Up.Cols != D || li.Up.DType != li.W.DType) {
-			panic(fmt.Sprintf("kernels: NormLinear product of a %v %d×%d matrix over rows of %d with an output of %d values (need %d, one dtype, gate and up alike)",
-				li.W.DType, li.W.Rows, li.W.Cols, D, len(li.Out), M*li.W.Rows))
+		checkWeights(li.W)
+		if li.Up != nil {
+			checkWeights(li.Up)
 		}
+		if D == 0 {
+			clear(li.Out[:M*li.W.Rows]) // products over no columns (silu(0)·0 = 0 too)
+		}
+	}
+	if D == 0 {
+		return
 	}
 	l := a.layout(M, ls[0].W)
 	var b actBuf
@@ -590,12 +591,6 @@ func (a *avx512) NormLinear(normed, x []float32, M int, norm []float32, eps floa
 			scaleMulBF16(b.rowBF16(m), &row[0], &norm[0], D, inv)
 		} else {
 			scaleMul(b.rowF32(m), &row[0], &norm[0], D, inv)
-		}
-	}
-	for _, li := range ls {
-		checkWeights(li.W)
-		if li.Up != nil {
-			checkWeights(li.Up)
 		}
 	}
 	if l.padded {

@@ -119,11 +119,15 @@ func (a *avx512) gemm(out []float32, x act, M int, w, up *Matrix) {
 }
 
 // packBuffer returns worker wk's panel buffer with room for n f32.
-func (a *avx512) packBuffer(wk, n int) []float32 {
-	if cap(a.packBufs[wk]) < n {
-		a.packBufs[wk] = make([]float32, n)
+func (a *avx512) packBuffer(wk, n int) []float32 { return grow(&a.packBufs[wk], n) }
+
+// grow returns (*b)[:n], first replacing *b by a new buffer when it holds
+// fewer than n values.
+func grow(b *[]float32, n int) []float32 {
+	if cap(*b) < n {
+		*b = make([]float32, n)
 	}
-	return a.packBufs[wk][:n]
+	return (*b)[:n]
 }
 
 // run computes the weight-row blocks [lo, hi) on worker wk. For
@@ -210,12 +214,7 @@ func (j *gemmJob) block(wk int, w *Matrix, wp unsafe.Pointer, n0, n1 int, c unsa
 }
 
 // upBuffer returns worker wk's up-projection buffer of at least n values.
-func (a *avx512) upBuffer(wk, n int) []float32 {
-	if cap(a.upBufs[wk]) < n {
-		a.upBufs[wk] = make([]float32, n)
-	}
-	return a.upBufs[wk][:n]
-}
+func (a *avx512) upBuffer(wk, n int) []float32 { return grow(&a.upBufs[wk], n) }
 
 // gemmMR is the micro-tile height of the generated micro-kernels.
 const gemmMR = 12

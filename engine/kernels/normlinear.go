@@ -32,26 +32,12 @@ type NormLinearKernels interface {
 // MatMul / MatMulSwiGLU on the same kernels. It panics on inconsistent
 // shapes (a programming error).
 func NormLinear(k Kernels, normed, scratch, x []float32, M int, norm []float32, eps float32, ls []Linear) {
-	D := len(norm)
-	if len(x) < M*D || len(normed) < M*D {
-		panic(fmt.Sprintf("kernels: NormLinear over %d rows of %d needs len(x) and len(normed) ≥ %d, got %d and %d", M, D, M*D, len(x), len(normed)))
-	}
-	fused := true
-	for _, l := range ls {
-		if l.W.Cols != D || len(l.Out) < M*l.W.Rows {
-			panic(fmt.Sprintf("kernels: NormLinear product of a %d×%d matrix over rows of %d needs an output of %d values, got %d", l.W.Rows, l.W.Cols, D, M*l.W.Rows, len(l.Out)))
-		}
-		if l.Up != nil && (l.Up.Rows != l.W.Rows || l.Up.Cols != l.W.Cols) {
-			panic(fmt.Sprintf("kernels: NormLinear SwiGLU with gate %d×%d and up %d×%d", l.W.Rows, l.W.Cols, l.Up.Rows, l.Up.Cols))
-		}
-		if l.W.DType != ls[0].W.DType || l.Up != nil && l.Up.DType != l.W.DType {
-			fused = false
-		}
-	}
+	fused := checkLinears(normed, x, M, len(norm), ls)
 	if f, ok := k.(NormLinearKernels); ok && fused {
 		f.NormLinear(normed, x, M, norm, eps, ls)
 		return
 	}
+	D := len(norm)
 	k.RMSNorm(normed[:M*D], x[:M*D], norm, eps)
 	for _, l := range ls {
 		if l.Up != nil {
@@ -60,4 +46,26 @@ func NormLinear(k Kernels, normed, scratch, x []float32, M int, norm []float32, 
 			k.MatMul(l.Out, normed, M, l.W)
 		}
 	}
+}
+
+// checkLinears panics when a NormLinear call's buffers or products do not
+// fit M rows of D values, and reports whether all its matrices share one
+// DType (the condition of NormLinearKernels).
+func checkLinears(normed, x []float32, M, D int, ls []Linear) (oneDType bool) {
+	if len(x) < M*D || len(normed) < M*D {
+		panic(fmt.Sprintf("kernels: NormLinear over %d rows of %d needs len(x) and len(normed) ≥ %d, got %d and %d", M, D, M*D, len(x), len(normed)))
+	}
+	oneDType = true
+	for _, l := range ls {
+		if l.W.Cols != D || len(l.Out) < M*l.W.Rows {
+			panic(fmt.Sprintf("kernels: NormLinear product of a %d×%d matrix over rows of %d needs an output of %d values, got %d", l.W.Rows, l.W.Cols, D, M*l.W.Rows, len(l.Out)))
+		}
+		if l.Up != nil && (l.Up.Rows != l.W.Rows || l.Up.Cols != l.W.Cols) {
+			panic(fmt.Sprintf("kernels: NormLinear SwiGLU with gate %d×%d and up %d×%d", l.W.Rows, l.W.Cols, l.Up.Rows, l.Up.Cols))
+		}
+		if l.W.DType != ls[0].W.DType || l.Up != nil && l.Up.DType != l.W.DType {
+			oneDType = false
+		}
+	}
+	return oneDType
 }

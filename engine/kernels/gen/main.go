@@ -403,25 +403,11 @@ func (g *gen) conversions() {
 	g.i("MOVQ dst+0(FP), DI")
 	g.i("MOVQ src+8(FP), SI")
 	g.i("MOVQ n+16(FP), CX")
-	g.i("CMPQ CX, $16")
-	g.i("JLT cvtbtail")
-	g.lbl("cvtbloop")
-	g.i("VMOVUPS (SI), Z0")
-	g.cvtbf16(1, 0)
-	g.i("VMOVDQU16 Y1, (DI)")
-	g.i("ADDQ $64, SI")
-	g.i("ADDQ $32, DI")
-	g.i("SUBQ $16, CX")
-	g.i("CMPQ CX, $16")
-	g.i("JGE cvtbloop")
-	g.lbl("cvtbtail")
-	g.i("TESTQ CX, CX")
-	g.i("JEQ cvtbdone")
-	g.tailMask()
-	g.i("VMOVUPS.Z (SI), K1, Z0")
-	g.cvtbf16(1, 0)
-	g.i("VMOVDQU16 Y1, K1, (DI)")
-	g.lbl("cvtbdone")
+	g.loopSteps([]string{"SI", "DI"}, []int{64, 32}, func(m bool) {
+		g.i(ld(m, "(SI)", 0))
+		g.cvtbf16(1, 0)
+		g.i(st16(m, 1, "(DI)"))
+	})
 	g.i("VZEROUPPER")
 	g.i("RET")
 
@@ -430,9 +416,11 @@ func (g *gen) conversions() {
 		{"cvtF16F32", "cvtF16F32 widens n binary16 values to float32 (exact).", "f16"},
 	} {
 		g.fn(c.name, "(dst *float32, src *uint16, n int)", c.doc, 24)
-		loop, tail, done := g.fresh("cvl"), g.fresh("cvt"), g.fresh("cvd")
-		conv := func(masked bool) {
-			if masked {
+		g.i("MOVQ dst+0(FP), DI")
+		g.i("MOVQ src+8(FP), SI")
+		g.i("MOVQ n+16(FP), CX")
+		g.loopSteps([]string{"SI", "DI"}, []int{32, 64}, func(m bool) {
+			if m {
 				g.i("VMOVDQU16.Z (SI), K1, Y0")
 			} else {
 				g.i("VMOVDQU16 (SI), Y0")
@@ -443,27 +431,8 @@ func (g *gen) conversions() {
 			} else {
 				g.i("VCVTPH2PS Y0, Z0")
 			}
-		}
-		g.i("MOVQ dst+0(FP), DI")
-		g.i("MOVQ src+8(FP), SI")
-		g.i("MOVQ n+16(FP), CX")
-		g.i("CMPQ CX, $16")
-		g.i("JLT %s", tail)
-		g.lbl(loop)
-		conv(false)
-		g.i("VMOVUPS Z0, (DI)")
-		g.i("ADDQ $32, SI")
-		g.i("ADDQ $64, DI")
-		g.i("SUBQ $16, CX")
-		g.i("CMPQ CX, $16")
-		g.i("JGE %s", loop)
-		g.lbl(tail)
-		g.i("TESTQ CX, CX")
-		g.i("JEQ %s", done)
-		g.tailMask()
-		conv(true)
-		g.i("VMOVUPS Z0, K1, (DI)")
-		g.lbl(done)
+			g.i(st(m, 0, "(DI)"))
+		})
 		g.i("VZEROUPPER")
 		g.i("RET")
 	}
@@ -477,13 +446,23 @@ func (g *gen) conversions() {
 // twice (full steps, then the masked tail); advance lists pointer registers
 // stepped by 64 bytes.
 func (g *gen) loopN(advance []string, body func(masked bool)) {
+	steps := make([]int, len(advance))
+	for i := range steps {
+		steps[i] = 64
+	}
+	g.loopSteps(advance, steps, body)
+}
+
+// loopSteps is loopN with a step in bytes per pointer register (32 for
+// rows of 16 bf16 values).
+func (g *gen) loopSteps(advance []string, steps []int, body func(masked bool)) {
 	loop, tail, done := g.fresh("el"), g.fresh("et"), g.fresh("ed")
 	g.i("CMPQ CX, $16")
 	g.i("JLT %s", tail)
 	g.lbl(loop)
 	body(false)
-	for _, r := range advance {
-		g.i("ADDQ $64, %s", r)
+	for i, r := range advance {
+		g.i("ADDQ $%d, %s", steps[i], r)
 	}
 	g.i("SUBQ $16, CX")
 	g.i("CMPQ CX, $16")
@@ -501,6 +480,14 @@ func ld(masked bool, addr string, z int) string {
 		return fmt.Sprintf("VMOVUPS.Z %s, K1, Z%d", addr, z)
 	}
 	return fmt.Sprintf("VMOVUPS %s, Z%d", addr, z)
+}
+
+// st16 stores the 16 bf16 values in ymm z (masked: the first CX).
+func st16(masked bool, z int, addr string) string {
+	if masked {
+		return fmt.Sprintf("VMOVDQU16 Y%d, K1, %s", z, addr)
+	}
+	return fmt.Sprintf("VMOVDQU16 Y%d, %s", z, addr)
 }
 
 func st(masked bool, z int, addr string) string {
@@ -608,37 +595,16 @@ func (g *gen) elementwise() {
 	g.i("MOVQ w+16(FP), DX")
 	g.i("MOVQ n+24(FP), CX")
 	g.i("VBROADCASTSS s+32(FP), Z3")
-	{
-		loop, tail, done := g.fresh("smb"), g.fresh("smbt"), g.fresh("smbd")
-		g.i("CMPQ CX, $16")
-		g.i("JLT %s", tail)
-		g.lbl(loop)
-		g.i("VMOVUPS (SI), Z0")
-		g.i("VMOVUPS (DX), Z1")
+	g.loopSteps([]string{"SI", "DX", "DI"}, []int{64, 64, 32}, func(m bool) {
+		g.i(ld(m, "(SI)", 0))
+		g.i(ld(m, "(DX)", 1))
 		g.i("VMULPS Z3, Z0, Z0")
 		g.i("VMULPS Z1, Z0, Z0")
 		g.cvtbf16(2, 0)
-		g.i("VMOVDQU16 Y2, (DI)")
-		g.i("ADDQ $64, SI")
-		g.i("ADDQ $64, DX")
-		g.i("ADDQ $32, DI")
-		g.i("SUBQ $16, CX")
-		g.i("CMPQ CX, $16")
-		g.i("JGE %s", loop)
-		g.lbl(tail)
-		g.i("TESTQ CX, CX")
-		g.i("JEQ %s", done)
-		g.tailMask()
-		g.i("VMOVUPS.Z (SI), K1, Z0")
-		g.i("VMOVUPS.Z (DX), K1, Z1")
-		g.i("VMULPS Z3, Z0, Z0")
-		g.i("VMULPS Z1, Z0, Z0")
-		g.cvtbf16(2, 0)
-		g.i("VMOVDQU16 Y2, K1, (DI)")
-		g.lbl(done)
-		g.i("VZEROUPPER")
-		g.i("RET")
-	}
+		g.i(st16(m, 2, "(DI)"))
+	})
+	g.i("VZEROUPPER")
+	g.i("RET")
 
 	g.fn("scaleF32", "(x *float32, n int, s float32)", "scaleF32 sets x[i] *= s.", 20)
 	g.i("MOVQ x+0(FP), SI")
